@@ -1,0 +1,257 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gostree/gostree/internal/errdefs"
+	"github.com/gostree/gostree/internal/fsx"
+	"github.com/gostree/gostree/internal/object"
+)
+
+// Txn stages objects and ref updates. Objects are written under
+// tmp/staging-*, verified against their checksums, and moved into
+// objects/ only by Commit, after a filesystem sync; refs change last.
+// A Txn is safe for concurrent use by several writers.
+type Txn struct {
+	r      *Repo
+	dir    string
+	unlock func()
+
+	mu     sync.Mutex
+	staged map[object.Name]string // object -> staged file path
+	refs   []refUpdate
+	budget atomic.Int64 // bytes still writable before min-free-space; <0 means unlimited
+	stats  Stats
+	seq    atomic.Int64
+}
+
+// Stats counts what a transaction wrote.
+type Stats struct {
+	MetadataTotal   int64
+	MetadataWritten int64
+	ContentTotal    int64
+	ContentWritten  int64
+	ContentBytes    int64
+}
+
+type refUpdate struct {
+	remote, name string
+	target       *object.Checksum
+}
+
+// Begin starts a transaction, holding the repo lock shared until Commit
+// or Abort.
+func (r *Repo) Begin(ctx context.Context) (*Txn, error) {
+	unlock, err := r.Lock(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp(filepath.Join(r.path, "tmp"), "staging-")
+	if err != nil {
+		unlock()
+		return nil, fmt.Errorf("begin transaction: %w", err)
+	}
+	t := &Txn{r: r, dir: dir, unlock: unlock, staged: map[object.Name]string{}}
+	t.budget.Store(-1)
+	if reserved, err := r.reservedBytes(); err == nil && reserved > 0 {
+		avail, _, err := fsx.FreeSpace(r.path)
+		if err == nil {
+			if avail <= reserved {
+				t.Abort()
+				return nil, fmt.Errorf("%w: min-free-space would be exceeded, %d bytes more required", errdefs.ErrNoSpace, reserved-avail)
+			}
+			t.budget.Store(int64(avail - reserved))
+		}
+	}
+	return t, nil
+}
+
+// Repo returns the transaction's repository.
+func (t *Txn) Repo() *Repo { return t.r }
+
+// Stats returns the counters so far.
+func (t *Txn) Stats() Stats {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.stats
+}
+
+// HasObject reports whether the object is staged or already stored.
+func (t *Txn) HasObject(ctx context.Context, c object.Checksum, typ object.Type) (bool, error) {
+	t.mu.Lock()
+	_, ok := t.staged[object.Name{Checksum: c, Type: typ}]
+	t.mu.Unlock()
+	if ok {
+		return true, nil
+	}
+	return t.r.HasObject(ctx, c, typ)
+}
+
+// StagedPath returns the path of a staged object, or "".
+func (t *Txn) StagedPath(c object.Checksum, typ object.Type) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.staged[object.Name{Checksum: c, Type: typ}]
+}
+
+func (t *Txn) tempPath() string {
+	return filepath.Join(t.dir, fmt.Sprintf("w%d", t.seq.Add(1)))
+}
+
+func (t *Txn) charge(n int64) error {
+	for {
+		b := t.budget.Load()
+		if b < 0 {
+			return nil
+		}
+		if n > b {
+			return fmt.Errorf("%w: min-free-space would be exceeded, %d bytes more required", errdefs.ErrNoSpace, n-b)
+		}
+		if t.budget.CompareAndSwap(b, b-n) {
+			return nil
+		}
+	}
+}
+
+// stage records a verified temp file as the object, or drops it when the
+// object is already present.
+func (t *Txn) stage(ctx context.Context, name object.Name, tmp string, size int64) (bool, error) {
+	exists, err := t.HasObject(ctx, name.Checksum, name.Type)
+	if err != nil {
+		os.Remove(tmp)
+		return false, err
+	}
+	if exists {
+		os.Remove(tmp)
+		return false, nil
+	}
+	if err := t.charge(size); err != nil {
+		os.Remove(tmp)
+		return false, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, ok := t.staged[name]; ok {
+		os.Remove(tmp)
+		return false, nil
+	}
+	t.staged[name] = tmp
+	return true, nil
+}
+
+// WriteMetadata stores a metadata object named by its checksum and
+// returns the checksum. Existing objects are not rewritten.
+func (t *Txn) WriteMetadata(ctx context.Context, typ object.Type, data []byte) (object.Checksum, error) {
+	c := object.Sum(data)
+	return c, t.WriteMetadataAs(ctx, c, typ, data)
+}
+
+// WriteMetadataAs stores a metadata object whose checksum the caller
+// states; it is verified unless the type is named by another object
+// (commitmeta, tombstones).
+func (t *Txn) WriteMetadataAs(ctx context.Context, c object.Checksum, typ object.Type, data []byte) error {
+	if typ != object.TypeCommitMeta && typ != object.TypeTombstoneCommit {
+		if got := object.Sum(data); got != c {
+			return fmt.Errorf("corrupted %s object; checksum expected='%s' actual='%s': %w", typ, c, got, errdefs.ErrCorrupt)
+		}
+	}
+	t.mu.Lock()
+	t.stats.MetadataTotal++
+	t.mu.Unlock()
+	if ok, err := t.HasObject(ctx, c, typ); err != nil || ok {
+		return err
+	}
+	tmp := t.tempPath()
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return fmt.Errorf("write %s.%s: %w", c, typ, err)
+	}
+	written, err := t.stage(ctx, object.Name{Checksum: c, Type: typ}, tmp, int64(len(data)))
+	if written {
+		t.mu.Lock()
+		t.stats.MetadataWritten++
+		t.mu.Unlock()
+	}
+	return err
+}
+
+// SetRef queues a ref update (nil target deletes) for Commit.
+func (t *Txn) SetRef(remote, name string, target *object.Checksum) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.refs = append(t.refs, refUpdate{remote, name, target})
+}
+
+// Commit publishes the staged objects, then applies the ref updates.
+func (t *Txn) Commit(ctx context.Context) error {
+	defer t.Abort()
+	t.mu.Lock()
+	staged := t.staged
+	t.staged = map[object.Name]string{}
+	refs := t.refs
+	t.refs = nil
+	t.mu.Unlock()
+	if t.r.fsync && len(staged) > 0 {
+		// One syncfs makes every staged file durable before any becomes
+		// visible, far cheaper than an fsync per object.
+		if err := fsx.Syncfs(t.dir); err != nil {
+			return err
+		}
+	}
+	dirs := map[string]bool{}
+	for name, tmp := range staged {
+		dst := t.r.ObjectPath(name.Checksum, name.Type)
+		if err := t.r.ensureObjectDir(filepath.Dir(dst)); err != nil {
+			return err
+		}
+		if err := os.Rename(tmp, dst); err != nil {
+			return fmt.Errorf("commit object %s: %w", name, err)
+		}
+		dirs[filepath.Dir(dst)] = true
+	}
+	if t.r.fsync {
+		for d := range dirs {
+			if err := fsx.SyncDir(d); err != nil {
+				return err
+			}
+		}
+	}
+	for _, u := range refs {
+		if err := t.r.SetRef(ctx, u.remote, u.name, u.target); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Abort drops everything staged and releases the lock. It is safe to
+// call after Commit.
+func (t *Txn) Abort() {
+	if t.dir != "" {
+		os.RemoveAll(t.dir)
+		t.dir = ""
+	}
+	if t.unlock != nil {
+		t.unlock()
+		t.unlock = nil
+	}
+}
+
+func (r *Repo) ensureObjectDir(dir string) error {
+	r.dirMu.Lock()
+	defer r.dirMu.Unlock()
+	if r.knownDirs[dir] {
+		return nil
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	r.knownDirs[dir] = true
+	return nil
+}
