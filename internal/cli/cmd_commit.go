@@ -1,0 +1,3 @@
+package cli
+
+func setupCommit(in *Invocation) func([]string) error { return notImplemented(in) }

@@ -1,0 +1,3 @@
+package cli
+
+func setupFsck(in *Invocation) func([]string) error { return notImplemented(in) }

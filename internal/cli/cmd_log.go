@@ -1,0 +1,3 @@
+package cli
+
+func setupLog(in *Invocation) func([]string) error { return notImplemented(in) }

@@ -1,0 +1,3 @@
+package cli
+
+func setupLs(in *Invocation) func([]string) error { return notImplemented(in) }

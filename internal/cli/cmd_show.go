@@ -1,0 +1,3 @@
+package cli
+
+func setupShow(in *Invocation) func([]string) error { return notImplemented(in) }

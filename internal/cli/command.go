@@ -1,0 +1,321 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/gostree/gostree/internal/errdefs"
+	"github.com/gostree/gostree/internal/repo"
+)
+
+// Command is one node of the command tree.
+type Command struct {
+	Name    string
+	Summary string
+	Usage   string // what follows "[OPTION…]" in the usage line
+	Hidden  bool
+	NoRepo  bool // no --repo option
+	// ColWidth is the name column width of the subcommand list (17 when 0).
+	ColWidth int
+	// Setup binds the command's options to fresh variables and returns
+	// them with the function that runs the command.
+	Setup func(c *Invocation) func(args []string) error
+	Sub   []*Command
+}
+
+// Invocation is the state of one command run: where output goes, the
+// parsed global options and the command's own options.
+type Invocation struct {
+	Ctx     context.Context
+	Stdout  io.Writer
+	Stderr  io.Writer
+	Stdin   io.Reader
+	Path    string // "ostree commit"
+	RepoArg string
+	Verbose bool
+	Options []*Option
+	Env     func(string) string
+}
+
+// Flag declares a boolean option.
+func (in *Invocation) Flag(long string, short byte, desc string, dst *bool) {
+	in.Options = append(in.Options, &Option{Long: long, Short: short, Desc: desc, Bool: dst})
+}
+
+// String declares a string option.
+func (in *Invocation) String(long string, short byte, arg, desc string, dst *string) {
+	in.Options = append(in.Options, &Option{Long: long, Short: short, Arg: arg, Desc: desc, Str: dst})
+}
+
+// Strings declares a repeatable string option.
+func (in *Invocation) Strings(long string, short byte, arg, desc string, dst *[]string) {
+	in.Options = append(in.Options, &Option{Long: long, Short: short, Arg: arg, Desc: desc, Strs: dst})
+}
+
+// Int declares an integer option.
+func (in *Invocation) Int(long string, short byte, arg, desc string, dst *int) {
+	in.Options = append(in.Options, &Option{Long: long, Short: short, Arg: arg, Desc: desc, Int: dst})
+}
+
+// Printf writes to stdout.
+func (in *Invocation) Printf(format string, args ...any) {
+	fmt.Fprintf(in.Stdout, format, args...)
+}
+
+// OpenRepo opens the repository named by --repo, $OSTREE_REPO, the
+// current directory, or /sysroot/ostree/repo.
+func (in *Invocation) OpenRepo() (*repo.Repo, error) {
+	p := in.RepoArg
+	if p == "" {
+		p = in.Env("OSTREE_REPO")
+	}
+	if p == "" {
+		if _, err := os.Stat("objects"); err == nil {
+			if _, err := os.Stat("config"); err == nil {
+				p = "."
+			}
+		}
+	}
+	if p == "" {
+		if _, err := os.Stat("/sysroot/ostree/repo/objects"); err == nil {
+			p = "/sysroot/ostree/repo"
+		}
+	}
+	if p == "" {
+		return nil, usageError{"Command requires a --repo argument"}
+	}
+	return repo.Open(in.Ctx, p)
+}
+
+// usageError is printed after the command's help text.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// Usage makes an error that prints the command's usage first.
+func Usage(format string, args ...any) error {
+	return usageError{fmt.Sprintf(format, args...)}
+}
+
+func (c *Command) visibleSubs() []*Command {
+	var out []*Command
+	for _, s := range c.Sub {
+		if !s.Hidden {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (c *Command) find(name string) *Command {
+	for _, s := range c.Sub {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// commonOptions are listed after each command's own options.
+func commonOptions(in *Invocation, withRepo bool, version *bool) []*Option {
+	var out []*Option
+	if withRepo {
+		out = append(out, &Option{Long: "repo", Arg: "PATH", Desc: "Path to OSTree repository (defaults to current directory or /sysroot/ostree/repo)", Str: &in.RepoArg})
+	}
+	return out
+}
+
+func tailOptions(in *Invocation, version *bool) []*Option {
+	return []*Option{
+		{Long: "verbose", Short: 'v', Desc: "Print debug information during command processing", Bool: &in.Verbose},
+		{Long: "version", Desc: "Print version information and exit", Bool: version},
+	}
+}
+
+// helpText renders GLib-style help for a command.
+func helpText(path string, c *Command, opts []*Option, top bool) string {
+	var b strings.Builder
+	b.WriteString("Usage:\n  " + path + " [OPTION…]")
+	if len(c.Sub) > 0 {
+		b.WriteString(" COMMAND")
+	} else if c.Usage != "" {
+		b.WriteString(" " + c.Usage)
+	}
+	b.WriteString("\n\n")
+	if !top && c.Summary != "" {
+		b.WriteString(c.Summary + "\n\n")
+	}
+	if subs := c.visibleSubs(); len(subs) > 0 {
+		if top {
+			b.WriteString("Builtin Commands:\n")
+		} else {
+			fmt.Fprintf(&b, "Builtin \"%s\" Commands:\n", c.Name)
+		}
+		w := c.ColWidth
+		if w == 0 {
+			w = 17
+		}
+		for _, s := range subs {
+			fmt.Fprintf(&b, "  %-*s %s\n", w, s.Name, s.Summary)
+		}
+		b.WriteString("\n")
+	}
+	width := len("-?, --help")
+	for _, o := range opts {
+		if !o.Hidden {
+			width = max(width, optionWidth(o))
+		}
+	}
+	width += 4
+	line := func(label, desc string) {
+		fmt.Fprintf(&b, "  %-*s %s\n", width+2, label, desc)
+	}
+	b.WriteString("Help Options:\n")
+	line("-h, --help", "Show help options")
+	b.WriteString("\nApplication Options:\n")
+	for _, o := range opts {
+		if !o.Hidden {
+			line(optionLabel(o), o.Desc)
+		}
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+// Main runs the CLI with args (without the program name) and returns the
+// exit status.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	root := rootCommand()
+	path := "ostree"
+	c := root
+	in := &Invocation{Ctx: ctx, Stdout: stdout, Stderr: stderr, Stdin: stdin, Env: getenv}
+	var version bool
+	// Walk down the command tree: options may precede the command name.
+	var leading []string
+	for {
+		idx := -1
+		for i, a := range args {
+			if a == "--" {
+				break
+			}
+			if !strings.HasPrefix(a, "-") || a == "-" {
+				idx = i
+				break
+			}
+			// An option taking a separate value hides the next word.
+			if (a == "--repo" || a == "--sysroot") && i+1 < len(args) {
+				continue
+			}
+		}
+		if len(c.Sub) == 0 {
+			break
+		}
+		if idx < 0 {
+			opts := append(commonOptions(in, false, &version), tailOptions(in, &version)...)
+			_, help, err := parseArgs(opts, append(leading, args...))
+			if err != nil {
+				fmt.Fprintf(stderr, "error: %s\n", err)
+				return 1
+			}
+			if version && c == root {
+				return printVersion(stdout)
+			}
+			if help {
+				io.WriteString(stdout, helpText(path, c, opts, c == root))
+				return 0
+			}
+			io.WriteString(stderr, helpText(path, c, opts, c == root))
+			if c == root {
+				fmt.Fprintf(stderr, "error: No command specified\n")
+			} else {
+				fmt.Fprintf(stderr, "error: No \"%s\" subcommand specified\n", c.Name)
+			}
+			return 1
+		}
+		name := args[idx]
+		leading = append(leading, args[:idx]...)
+		args = args[idx+1:]
+		sub := c.find(name)
+		if sub == nil {
+			if c == root {
+				if code, ok := runExtension(ctx, name, args, stdin, stdout, stderr); ok {
+					return code
+				}
+			}
+			opts := append(commonOptions(in, false, &version), tailOptions(in, &version)...)
+			io.WriteString(stderr, helpText(path, c, opts, c == root))
+			if c == root {
+				fmt.Fprintf(stderr, "error: Unknown command '%s'\n", name)
+			} else {
+				fmt.Fprintf(stderr, "error: Unknown \"%s\" subcommand '%s'\n", c.Name, name)
+			}
+			return 1
+		}
+		c = sub
+		path += " " + name
+	}
+	in.Path = path
+	run := c.Setup(in)
+	opts := append(append([]*Option{}, commonOptions(in, !c.NoRepo, &version)...), in.Options...)
+	opts = append(opts, tailOptions(in, &version)...)
+	pos, help, err := parseArgs(opts, append(leading, args...))
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %s\n", err)
+		return 1
+	}
+	if help {
+		io.WriteString(stdout, helpText(path, c, opts, false))
+		return 0
+	}
+	if version {
+		return printVersion(stdout)
+	}
+	if err := run(pos); err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			io.WriteString(stderr, helpText(path, c, opts, false))
+		}
+		var ee exitError
+		if errors.As(err, &ee) {
+			if ee.msg != "" {
+				fmt.Fprintf(stderr, "error: %s\n", ee.msg)
+			}
+			return ee.code
+		}
+		fmt.Fprintf(stderr, "error: %s\n", errorText(err))
+		return 1
+	}
+	return 0
+}
+
+// exitError ends a command with a specific status, optionally silently.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e exitError) Error() string { return e.msg }
+
+// errorText is the message printed after "error: ".
+func errorText(err error) string {
+	s := err.Error()
+	// Sentinels classify for callers; they are noise in messages.
+	for _, e := range []error{errdefs.ErrNotFound, errdefs.ErrInvalid, errdefs.ErrCorrupt, errdefs.ErrExists} {
+		s = strings.TrimSuffix(s, ": "+e.Error())
+	}
+	return s
+}
+
+func sortedKeys[M ~map[string]V, V any](m M) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

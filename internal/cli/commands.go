@@ -1,0 +1,99 @@
+package cli
+
+import "fmt"
+
+// rootCommand builds the command tree, in the order ostree lists it.
+func rootCommand() *Command {
+	return &Command{Name: "ostree", Sub: []*Command{
+		adminCommand(),
+		{Name: "cat", Summary: "Concatenate contents of files", Usage: "COMMIT PATH...", Setup: setupCat},
+		{Name: "checkout", Summary: "Check out a commit into a filesystem tree", Usage: "COMMIT [DESTINATION]", Setup: setupCheckout},
+		{Name: "checksum", Summary: "Checksum a file or directory", Usage: "PATH", NoRepo: true, Setup: setupChecksum},
+		{Name: "commit", Summary: "Commit a new revision", Usage: "[PATH]", Setup: setupCommit},
+		{Name: "config", Summary: "Change repo configuration settings", Usage: "(get KEY|set KEY VALUE|unset KEY)", Setup: setupConfig},
+		{Name: "diff", Summary: "Compare directory TARGETDIR against revision REV", Usage: "REV_OR_DIR REV_OR_DIR", Setup: setupDiff},
+		{Name: "export", Summary: "Stream COMMIT to stdout in tar format", Usage: "COMMIT", Setup: setupExport},
+		{Name: "find-remotes", Summary: "Find remotes to serve the given refs", Usage: "COLLECTION-ID REF [COLLECTION-ID REF...]", Setup: notImplemented},
+		{Name: "create-usb", Summary: "Copy the refs to a USB stick", Usage: "MOUNT-PATH COLLECTION-ID REF [COLLECTION-ID REF...]", Setup: notImplemented},
+		{Name: "fsck", Summary: "Check the repository for consistency", Setup: setupFsck},
+		{Name: "gpg-sign", Summary: "Sign a commit", Usage: "COMMIT KEY-ID...", Setup: notImplemented},
+		{Name: "init", Summary: "Initialize a new empty repository", Setup: setupInit},
+		{Name: "log", Summary: "Show log starting at commit or ref", Usage: "REV", Setup: setupLog},
+		{Name: "ls", Summary: "List file paths", Usage: "COMMIT [PATH...]", Setup: setupLs},
+		{Name: "prune", Summary: "Search for unreachable objects", Setup: setupPrune},
+		{Name: "pull-local", Summary: "Copy data from SRC_REPO", Usage: "SRC_REPO [REFS...]", Setup: setupPullLocal},
+		{Name: "pull", Summary: "Download data from remote repository", Usage: "REMOTE [BRANCH...]", Setup: notImplemented},
+		{Name: "refs", Summary: "List refs", Usage: "[PREFIX]", Setup: setupRefs},
+		remoteCommand(),
+		{Name: "reset", Summary: "Reset a REF to a previous COMMIT", Usage: "REF COMMIT", Setup: setupReset},
+		{Name: "rev-parse", Summary: "Output the target of a rev", Usage: "REV", Setup: setupRevParse},
+		{Name: "sign", Summary: "Sign a commit", Usage: "COMMIT KEY-ID...", Setup: notImplemented},
+		{Name: "show", Summary: "Output a metadata object", Usage: "OBJECT", Setup: setupShow},
+		staticDeltaCommand(),
+		{Name: "summary", Summary: "Manage summary metadata", Setup: setupSummary},
+	}}
+}
+
+func remoteCommand() *Command {
+	return &Command{Name: "remote", Summary: "Remote commands that may involve internet access", Sub: []*Command{
+		{Name: "add", Summary: "Add a remote repository", Usage: "NAME [metalink=|mirrorlist=]URL [BRANCH...]", Setup: setupRemoteAdd},
+		{Name: "delete", Summary: "Delete a remote repository", Usage: "NAME", Setup: setupRemoteDelete},
+		{Name: "show-url", Summary: "Show remote repository URL", Usage: "NAME", Setup: setupRemoteShowURL},
+		{Name: "list", Summary: "List remote repository names", Setup: setupRemoteList},
+		{Name: "gpg-import", Summary: "Import GPG keys", Usage: "NAME [KEY-ID...]", Setup: notImplemented},
+		{Name: "gpg-list-keys", Summary: "Show remote GPG keys", Usage: "NAME", Setup: notImplemented},
+		{Name: "add-cookie", Summary: "Add a cookie to remote", Usage: "NAME DOMAIN PATH COOKIE_NAME VALUE", Setup: notImplemented},
+		{Name: "delete-cookie", Summary: "Remove one cookie from remote", Usage: "NAME DOMAIN PATH COOKIE_NAME", Setup: notImplemented},
+		{Name: "list-cookies", Summary: "Show remote repository cookies", Usage: "NAME", Setup: notImplemented},
+		{Name: "refs", Summary: "List remote refs", Usage: "NAME", Setup: notImplemented},
+		{Name: "summary", Summary: "Show remote summary", Usage: "NAME", Setup: notImplemented},
+	}}
+}
+
+func staticDeltaCommand() *Command {
+	return &Command{Name: "static-delta", Summary: "Static delta related commands", ColWidth: 16, Sub: []*Command{
+		{Name: "list", Summary: "List static delta files", Setup: notImplemented},
+		{Name: "show", Summary: "Dump information on a delta", Setup: notImplemented},
+		{Name: "delete", Summary: "Remove a delta", Setup: notImplemented},
+		{Name: "generate", Summary: "Generate static delta files", Setup: notImplemented},
+		{Name: "apply-offline", Summary: "Apply static delta file", Setup: notImplemented},
+		{Name: "verify", Summary: "Verify static delta signatures", Setup: notImplemented},
+		{Name: "indexes", Summary: "List static delta indexes", Setup: notImplemented},
+		{Name: "reindex", Summary: "Regenerate static delta indexes", Setup: notImplemented},
+	}}
+}
+
+func adminCommand() *Command {
+	sub := func(name, summary, usage string) *Command {
+		return &Command{Name: name, Summary: summary, Usage: usage, NoRepo: true, Setup: notImplemented}
+	}
+	return &Command{Name: "admin", Summary: "Commands for managing a host system booted with ostree", NoRepo: true, ColWidth: 18, Sub: []*Command{
+		sub("cleanup", "Delete untagged deployments and repository objects", ""),
+		sub("config-diff", "Diff current /etc configuration versus default", ""),
+		sub("deploy", "Checkout revision REFSPEC as the new default deployment", "REFSPEC"),
+		sub("init-fs", "Initialize a root filesystem", "PATH"),
+		sub("os-init", "Initialize empty state for given operating system", "OSNAME"),
+		sub("pin", "Change the \"pinning\" state of a deployment", "INDEX"),
+		sub("set-origin", "Set Origin and create a new origin file", "REMOTENAME URL [BRANCH]"),
+		sub("status", "List deployments", ""),
+		sub("switch", "Construct new tree from REFSPEC and deploy it", "REFSPEC"),
+		sub("undeploy", "Delete deployment INDEX", "INDEX"),
+		sub("unlock", "Make the current deployment mutable (as a hotfix or development)", ""),
+		sub("upgrade", "Construct new tree from current origin and deploy it, if it changed", ""),
+		{Name: "kargs", Summary: "Change kernel arguments", NoRepo: true, Sub: []*Command{
+			sub("edit-in-place", "Set new kernel command line arguments in place", ""),
+		}},
+		{Name: "instutil", Summary: "Deprecated commands intended for installer programs", NoRepo: true, Hidden: true, ColWidth: 23, Sub: []*Command{
+			sub("selinux-ensure-labeled", "Relabel all or part of a deployment", ""),
+			sub("set-kargs", "Set new kernel command line arguments(Not stable)", ""),
+			sub("grub2-generate", "Generate GRUB2 configuration from given BLS entries", ""),
+		}},
+	}}
+}
+
+// notImplemented stands in for commands that later work brings.
+func notImplemented(in *Invocation) func([]string) error {
+	return func([]string) error {
+		return fmt.Errorf("%s is not implemented yet", in.Path)
+	}
+}
