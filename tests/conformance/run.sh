@@ -1,0 +1,18 @@
+#!/bin/bash
+# Runs the libostree test files listed in expected-pass.txt with our
+# binary standing in for ostree. Every listed file must pass: the list only
+# grows (a ratchet).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+bin=$(readlink -f "${1:?usage: run.sh BINARY}")
+runner=${CONFORMANCE_RUNNER:-$here/../../../shared/conformance/run-libostree-tests}
+if [[ ! -x $runner ]]; then
+  echo "conformance runner not found at $runner" >&2
+  exit 1
+fi
+mapfile -t files < <(grep -v '^[[:space:]]*\(#\|$\)' "$here/expected-pass.txt")
+if ((${#files[@]} == 0)); then
+  echo "no conformance files listed"
+  exit 0
+fi
+LOGDIR=${LOGDIR:-$PWD/conformance-logs} "$runner" "$bin" "${files[@]}"
