@@ -16,20 +16,21 @@ const (
 )
 
 // ValidateFilename applies libostree's rules for dirtree entry names.
+// The messages are libostree's own, capitalized, since scripts grep them.
 func ValidateFilename(name string) error {
 	switch {
 	case name == "":
-		return fmt.Errorf("invalid empty filename")
+		return fmt.Errorf("Invalid empty filename")
 	case name == ".":
-		return fmt.Errorf("invalid self-referential filename '.'")
+		return fmt.Errorf("Invalid self-referential filename '.'")
 	case name == "..":
-		return fmt.Errorf("invalid path uplink filename '..'")
+		return fmt.Errorf("Invalid path uplink filename '..'")
 	case strings.IndexByte(name, '/') >= 0:
-		return fmt.Errorf("invalid / in filename %s", name)
+		return fmt.Errorf("Invalid / in filename %s", name)
 	case strings.IndexByte(name, 0) >= 0:
-		return fmt.Errorf("invalid NUL in filename %q", name)
+		return fmt.Errorf("Invalid NUL in filename %q", name)
 	case !utf8.ValidString(name):
-		return fmt.Errorf("invalid UTF-8 in filename %q", name)
+		return fmt.Errorf("Invalid UTF-8 in filename %s", name)
 	}
 	return nil
 }
