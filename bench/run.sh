@@ -1,0 +1,453 @@
+#!/usr/bin/env bash
+# run.sh: compare gostree with the reference ostree on the same work, in one run.
+#
+# Every case runs both tools RUNS times, alternating which goes first, each run on a fresh
+# target in tmpfs. Reported per case: median wall time per tool, the median of the pairwise
+# wall ratios gostree/reference (run i of one against run i of the other), the CPU ratio and
+# the peak RSS of each. See bench/README.md.
+#
+# Environment:
+#   GOSTREE      gostree binary (required unless SELF=1)
+#   REFERENCE    reference binary (default: /usr/bin/ostree)
+#   RUNS         runs per tool and case (default: 5)
+#   SELF=1       noise check: run the reference against itself (GOSTREE is ignored)
+#   CASES        space/comma-separated subset of cases (default: all; see --list)
+#   BENCH_CACHE  where bench/mktrees.sh left the tarballs (default: $HOME/.cache/gostree-bench)
+#   BENCH_TMP    tmpfs directory for trees, repos and checkouts (default: /dev/shm)
+#   BENCH_OUT    JSON output (default: bench/results.json next to this script)
+#   FAST_RUNS    runs for the sub-second cases (checkout-hardlink, checkout-user, prune*;
+#                default: 2 * RUNS)
+#   NICE         priority for the timed commands of both tools (default: 0 = unchanged). With
+#                e.g. NICE=-10 (root) each timed command runs in its own session, whose
+#                scheduler autogroup gets that nice value, and under `nice -n NICE`: this
+#                shields the measurement from other load on a shared machine (see README)
+#   PAUSE        seconds to sleep after deleting a case's targets (default: 2)
+#   KEEP=1       keep the work directory in BENCH_TMP
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CACHE=${BENCH_CACHE:-$HOME/.cache/gostree-bench}
+REFERENCE=${REFERENCE:-/usr/bin/ostree}
+RUNS=${RUNS:-5}
+SELF=${SELF:-0}
+CASES=${CASES:-all}
+BENCH_TMP=${BENCH_TMP:-/dev/shm}
+OUT=${BENCH_OUT:-$HERE/results.json}
+PAUSE=${PAUSE:-2}
+NICE=${NICE:-0}
+FAST_RUNS=${FAST_RUNS:-$((RUNS * 2))}
+
+# Fixed commit timestamps make commit checksums reproducible, so the two tools' commits of
+# the same tree can be compared byte for byte (checksums are recorded as checks).
+TS_A=@1700000000
+TS_B=@1700086400
+
+# Case table: name|title|timed command (for the record)|wall ratio target|vs cp -al target.
+# Every case also has the peak-RSS target gostree/reference <= 1.0.
+CASE_TABLE=(
+	"commit-archive|commit A, archive repo|commit -b bench/a -s A --timestamp=@1700000000 --tree=dir=A (fresh repo)|0.5|"
+	"commit-bare|commit A, bare repo|commit -b bench/a -s A --timestamp=@1700000000 --tree=dir=A (fresh repo)|0.7|"
+	"commit-bare-user|commit A, bare-user repo|commit -b bench/a -s A --timestamp=@1700000000 --tree=dir=A (fresh repo)|0.7|"
+	"commit-incremental|commit B on top of A, bare-user repo|commit -b bench/b -s B --timestamp=@1700086400 --parent=A --tree=dir=B (repo holding A)||"
+	"checkout-hardlink|checkout A, hardlinks from bare repo|checkout bench/a DEST|0.8|1.5"
+	"checkout-copy|checkout A, copy from bare repo|checkout --force-copy bench/a DEST||"
+	"checkout-user|checkout A, -U from bare-user repo|checkout -U bench/a DEST||"
+	"fsck|fsck, bare-user repo holding A and B|fsck|0.5|"
+	"prune|prune after deleting ref of A, bare-user|refs --delete bench/a (untimed); prune --refs-only||"
+	"prune-depth0|prune --depth=0 after deleting ref of A, bare-user|refs --delete bench/a (untimed); prune --refs-only --depth=0||"
+)
+RSS_TARGET=1.0
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() {
+	printf '[bench] error: %s\n' "$*" >&2
+	[[ -n ${W:-} && -d ${W:-} ]] && printf '%s\n' "$*" >"$W/last-error"
+	exit 1
+}
+
+case_names() { local c; for c in "${CASE_TABLE[@]}"; do printf '%s\n' "${c%%|*}"; done; }
+
+if [[ ${1:-} == --list ]]; then
+	case_names
+	exit 0
+elif [[ ${1:-} == -h || ${1:-} == --help ]]; then
+	sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
+	exit 0
+elif [[ $# -gt 0 ]]; then
+	die "unknown argument: $1 (configure with environment variables; see the header of $0)"
+fi
+
+# ---------------------------------------------------------------------------------------
+# Preconditions
+
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive integer"
+[[ $FAST_RUNS =~ ^[1-9][0-9]*$ ]] || die "FAST_RUNS must be a positive integer"
+[[ $NICE =~ ^-?[0-9]+$ ]] || die "NICE must be an integer"
+[[ $(id -u) == 0 ]] || die "run as root: bare-mode commits keep ownership and the trees are root-owned"
+if ! /usr/bin/time --version 2>&1 | grep -q GNU; then
+	die "GNU time is needed at /usr/bin/time: apt-get install -y time"
+fi
+command -v jq >/dev/null || die "jq is needed for the JSON output: apt-get install -y jq"
+for t in a b; do
+	[[ -s $CACHE/rootfs-$t.tar ]] || die "$CACHE/rootfs-$t.tar missing: run bench/mktrees.sh first"
+done
+
+REFERENCE=$(command -v "$REFERENCE") || die "reference binary not found"
+if [[ $SELF == 1 ]]; then
+	[[ -n ${GOSTREE:-} && $(command -v "$GOSTREE" || true) != "$REFERENCE" ]] &&
+		log "SELF=1: ignoring GOSTREE=$GOSTREE, running the reference against itself"
+	GOSTREE=$REFERENCE
+else
+	[[ -n ${GOSTREE:-} ]] || die "set GOSTREE=path/to/gostree (or SELF=1 for the noise check)"
+	GOSTREE=$(command -v "$GOSTREE") || die "gostree binary not found"
+fi
+GOSTREE=$(realpath "$GOSTREE")
+REFERENCE=$(realpath "$REFERENCE")
+
+SELECTED=()
+if [[ $CASES == all ]]; then
+	mapfile -t SELECTED < <(case_names)
+else
+	for c in ${CASES//,/ }; do
+		case_names | grep -qx -- "$c" || die "unknown case '$c' (see $0 --list)"
+		SELECTED+=("$c")
+	done
+fi
+
+fstype=$(stat -f -c %T "$BENCH_TMP")
+[[ $fstype == tmpfs ]] ||
+	log "warning: $BENCH_TMP is $fstype, not tmpfs; disk timings drift (see bench/README.md)"
+avail_mb=$(($(stat -f -c '%a*%S' "$BENCH_TMP") / 1000000))
+((avail_mb >= 6000)) || log "warning: only $avail_mb MB free in $BENCH_TMP (about 6 GB is needed at RUNS=5)"
+
+W=$(mktemp -d "$BENCH_TMP/gostree-bench.XXXXXX")
+cleanup() {
+	if [[ ${KEEP:-0} == 1 ]]; then
+		log "kept work directory $W"
+	else
+		rm -rf --one-file-system "$W"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+mkdir -p "$W/logs" "$W/shared" "$W/run"
+SAMPLES=$W/samples.tsv
+CHECKS=$W/checks.tsv
+: >"$SAMPLES"
+: >"$CHECKS"
+
+# Wall clock without forking (bash >= 5 has EPOCHREALTIME); fall back to date.
+now_us() {
+	if [[ -n ${EPOCHREALTIME:-} ]]; then
+		local t=${EPOCHREALTIME/[.,]/}
+		printf '%s' "$t"
+	else
+		printf '%s' "$(($(date +%s%N) / 1000))"
+	fi
+}
+
+us_to_s() { printf '%d.%06d' $(($1 / 1000000)) $(($1 % 1000000)); }
+
+# System-wide CPU pressure (PSI "some" total, microseconds): time in which some runnable task
+# waited for a CPU. Its growth during a timed command measures interference from other load.
+cpu_stall_us() {
+	[[ -r /proc/pressure/cpu ]] || return 0
+	local kind rest
+	while read -r kind _ _ _ rest; do
+		[[ $kind == some ]] && printf '%s' "${rest#total=}" && return 0
+	done </proc/pressure/cpu
+}
+
+bin_of() {
+	case $1 in
+	gostree) printf '%s' "$GOSTREE" ;;
+	reference) printf '%s' "$REFERENCE" ;;
+	*) die "no binary for $1" ;;
+	esac
+}
+
+# quiet LOGNAME CMD...: run an untimed setup step, keep its output, abort on failure.
+quiet() {
+	local logf="$W/logs/$1.log"
+	shift
+	if ! "$@" >>"$logf" 2>&1; then
+		tail -n 20 "$logf" >&2
+		die "setup step failed: $* ($(tail -n1 "$logf"))"
+	fi
+}
+
+# timed CASE RUN TOOL ORDER CMD...: run CMD under GNU time and record one sample.
+timed() {
+	local case=$1 run=$2 tool=$3 order=$4
+	shift 4
+	local tf="$W/time.out" logf="$W/logs/$case.$run.$tool.log" load t0 t1 u s m ivcsw p0 p1
+	local -a pre=()
+	if ((NICE != 0)); then
+		# New session => new scheduler autogroup; give it (and the process) the nice value.
+		# shellcheck disable=SC2016 # expanded by the inner sh
+		pre=(setsid -w sh -c 'echo "$0" >/proc/self/autogroup 2>/dev/null; exec nice -n "$0" "$@"' "$NICE")
+	fi
+	# Untimed pre-touch of the binary and its libraries, so page-cache misses are not charged.
+	[[ $tool == cp-al ]] || "$1" --version >/dev/null 2>&1 || true
+	read -r load _ </proc/loadavg
+	p0=$(cpu_stall_us)
+	t0=$(now_us)
+	if ! /usr/bin/time -f '%U %S %M %c' -o "$tf" "${pre[@]}" "$@" >"$logf" 2>&1; then
+		tail -n 20 "$logf" >&2
+		die "$case run $run ($tool) failed: $* ($(tail -n1 "$logf"))"
+	fi
+	t1=$(now_us)
+	p1=$(cpu_stall_us)
+	read -r u s m ivcsw <"$tf"
+	local us=$((t1 - t0)) wall stall=""
+	wall=$(us_to_s "$us")
+	[[ -n $p0 && -n $p1 ]] && stall=$(us_to_s $((p1 - p0)))
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$case" "$run" "$tool" "$order" \
+		"$wall" "$u" "$s" "$m" "$load" "$stall" "$ivcsw" >>"$SAMPLES"
+	printf '  %-18s run %-2s %-9s wall %8s s  user %5s s  sys %5s s  rss %4s MiB  cpu stall %s s\n' \
+		"$case" "$run" "$tool" "${wall%???}" "$u" "$s" "$((m / 1024))" "${stall%???}" >&2
+}
+
+check() { printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >>"$CHECKS"; }
+
+# manifest DIR: digest of path, type, mode, owner, size and symlink target of every entry.
+manifest() {
+	(cd "$1" && find . -printf '%p %y %m %U %G %s %l\n' | LC_ALL=C sort | md5sum | cut -c1-32)
+}
+
+objcount() { find "$1/objects" -type f | wc -l; }
+
+# ---------------------------------------------------------------------------------------
+# Trees and shared (per-tool, read-only) repositories
+
+log "work directory: $W ($fstype)"
+log "extracting trees"
+TA=$W/trees/a
+TB=$W/trees/b
+for t in a b; do
+	mkdir -p "$W/trees/$t"
+	tar --xattrs --xattrs-include='*' --numeric-owner -xpf "$CACHE/rootfs-$t.tar" -C "$W/trees/$t"
+done
+MANIFEST_A=$(manifest "$TA")
+
+commit_a() { quiet "$3" "$1" --repo="$2" commit -b bench/a -s A --timestamp=$TS_A --tree=dir="$TA"; }
+commit_b() {
+	local parent
+	parent=$("$1" --repo="$2" rev-parse bench/a)
+	quiet "$3" "$1" --repo="$2" commit -b bench/b -s B --timestamp=$TS_B --parent="$parent" --tree=dir="$TB"
+}
+
+# shared TOOL KIND: path of a repository made once by TOOL itself; KIND is
+# bare-a (bare, holds A) or bu-ab (bare-user, holds A on bench/a and B on bench/b, B's parent A).
+shared() {
+	local tool=$1 kind=$2 bin repo
+	bin=$(bin_of "$tool")
+	repo=$W/shared/$tool-$kind
+	if [[ ! -d $repo ]]; then
+		log "setup: $kind repository for $tool"
+		case $kind in
+		bare-a)
+			quiet "setup-$tool-$kind" "$bin" --repo="$repo" init --mode=bare
+			commit_a "$bin" "$repo" "setup-$tool-$kind"
+			;;
+		bu-ab)
+			quiet "setup-$tool-$kind" "$bin" --repo="$repo" init --mode=bare-user
+			commit_a "$bin" "$repo" "setup-$tool-$kind"
+			commit_b "$bin" "$repo" "setup-$tool-$kind"
+			;;
+		esac
+	fi
+	printf '%s' "$repo"
+}
+
+# ---------------------------------------------------------------------------------------
+# One run of one tool in one case: untimed preparation, the timed command, untimed checks.
+
+run_one() {
+	local case=$1 run=$2 tool=$3 order=$4 bin="" dir repo dest
+	[[ $tool == cp-al ]] || bin=$(bin_of "$tool")
+	dir=$W/run/$case/$run-$tool
+	mkdir -p "$dir"
+	repo=$dir/repo
+	dest=$dir/dest
+	case $case in
+	commit-archive | commit-bare | commit-bare-user)
+		quiet "$case.$run.$tool.setup" "$bin" --repo="$repo" init --mode="${case#commit-}"
+		timed "$case" "$run" "$tool" "$order" \
+			"$bin" --repo="$repo" commit -b bench/a -s A --timestamp=$TS_A --tree=dir="$TA"
+		check "$case" "$run" "$tool" commit "$("$bin" --repo="$repo" rev-parse bench/a)"
+		;;
+	commit-incremental)
+		quiet "$case.$run.$tool.setup" "$bin" --repo="$repo" init --mode=bare-user
+		commit_a "$bin" "$repo" "$case.$run.$tool.setup"
+		local parent
+		parent=$("$bin" --repo="$repo" rev-parse bench/a)
+		timed "$case" "$run" "$tool" "$order" \
+			"$bin" --repo="$repo" commit -b bench/b -s B --timestamp=$TS_B --parent="$parent" --tree=dir="$TB"
+		check "$case" "$run" "$tool" commit "$("$bin" --repo="$repo" rev-parse bench/b)"
+		;;
+	checkout-hardlink)
+		if [[ $tool == cp-al ]]; then
+			timed "$case" "$run" "$tool" "$order" cp -al "$TA" "$dest"
+		else
+			repo=$(shared "$tool" bare-a)
+			timed "$case" "$run" "$tool" "$order" "$bin" --repo="$repo" checkout bench/a "$dest"
+		fi
+		if ((run == 1)); then
+			check "$case" "$run" "$tool" manifest "$(manifest "$dest")"
+			[[ $tool == cp-al ]] && check "$case" 0 tree-a manifest "$MANIFEST_A"
+		fi
+		;;
+	checkout-copy)
+		repo=$(shared "$tool" bare-a)
+		timed "$case" "$run" "$tool" "$order" "$bin" --repo="$repo" checkout --force-copy bench/a "$dest"
+		if ((run == 1)); then
+			check "$case" "$run" "$tool" manifest "$(manifest "$dest")"
+			[[ $tool == reference ]] && check "$case" 0 tree-a manifest "$MANIFEST_A"
+		fi
+		;;
+	checkout-user)
+		repo=$(shared "$tool" bu-ab)
+		timed "$case" "$run" "$tool" "$order" "$bin" --repo="$repo" checkout -U bench/a "$dest"
+		((run == 1)) && check "$case" "$run" "$tool" manifest "$(manifest "$dest")"
+		;;
+	fsck)
+		repo=$(shared "$tool" bu-ab)
+		timed "$case" "$run" "$tool" "$order" "$bin" --repo="$repo" fsck
+		;;
+	prune | prune-depth0)
+		cp -a "$(shared "$tool" bu-ab)" "$repo"
+		local before
+		before=$(objcount "$repo")
+		quiet "$case.$run.$tool.setup" "$bin" --repo="$repo" refs --delete bench/a
+		local -a extra=()
+		[[ $case == prune-depth0 ]] && extra=(--depth=0)
+		timed "$case" "$run" "$tool" "$order" "$bin" --repo="$repo" prune --refs-only "${extra[@]}"
+		check "$case" "$run" "$tool" objects "$before->$(objcount "$repo")"
+		;;
+	*) die "no such case: $case" ;;
+	esac
+	return 0
+}
+
+run_case() {
+	local case=$1 run i n=$RUNS tools=(gostree reference)
+	[[ $case == checkout-hardlink ]] && tools+=(cp-al)
+	# Shared repositories are made before the first timed run, outside the alternation.
+	case $case in
+	checkout-hardlink | checkout-copy) shared gostree bare-a >/dev/null && shared reference bare-a >/dev/null ;;
+	checkout-user | fsck | prune | prune-depth0) shared gostree bu-ab >/dev/null && shared reference bu-ab >/dev/null ;;
+	esac
+	case $case in checkout-hardlink | checkout-user | prune | prune-depth0) n=$FAST_RUNS ;; esac
+	log "case $case ($n runs per tool)"
+	for ((run = 1; run <= n; run++)); do
+		local order=("${tools[@]}")
+		if ((run % 2 == 0)); then # alternate who goes first
+			order=()
+			for ((i = ${#tools[@]} - 1; i >= 0; i--)); do order+=("${tools[i]}"); done
+		fi
+		for i in "${!order[@]}"; do
+			run_one "$case" "$run" "${order[i]}" "$((i + 1))"
+		done
+	done
+	# Delete this case's targets in one batch, then let the system settle.
+	rm -rf --one-file-system "$W/run/$case"
+	sleep "$PAUSE"
+}
+
+# ---------------------------------------------------------------------------------------
+# Main
+
+START=$(date +%s)
+if [[ $SELF == 1 ]]; then
+	log "gostree:   $GOSTREE (SELF=1: the reference against itself)"
+else
+	log "gostree:   $GOSTREE"
+fi
+log "reference: $REFERENCE"
+log "runs: $RUNS ($FAST_RUNS for sub-second cases), nice: $NICE, cases: ${SELECTED[*]}"
+# Each case runs in a subshell: if a command fails (say, an option gostree lacks so far), the
+# case is recorded as failed and the run goes on with the next case.
+: >"$W/failed.tsv"
+for c in "${SELECTED[@]}"; do
+	# Not `if ! (...)`: errexit would be off inside the subshell.
+	set +e
+	(
+		set -e
+		run_case "$c"
+	)
+	rc=$?
+	set -e
+	if ((rc != 0)); then
+		log "case $c FAILED, continuing with the next case"
+		printf '%s\t%s\n' "$c" "$(tr '\t\n' '  ' <"$W/last-error" 2>/dev/null | sed 's/ *$//')" >>"$W/failed.tsv"
+		rm -rf --one-file-system "$W/run/$c"
+	fi
+done
+ELAPSED=$(($(date +%s) - START))
+
+# The Version: line of `--version` (ostree prints YAML), else its first line.
+version_of() {
+	local out v
+	out=$("$1" --version 2>&1 || true)
+	v=$(sed -n "s/^ *Version: *//p" <<<"$out" | head -n1 | tr -d "'\"")
+	printf '%s' "${v:-$(head -n1 <<<"$out")}"
+}
+cpu_model=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+mem_kb=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)
+case_table=$(printf '%s\n' "${CASE_TABLE[@]}")
+conf_a=$(sed -n 2p "$CACHE/rootfs-a.conf" 2>/dev/null || true)
+conf_b=$(sed -n 2p "$CACHE/rootfs-b.conf" 2>/dev/null || true)
+
+mkdir -p "$(dirname "$OUT")"
+jq -n -L "$HERE" \
+	--rawfile samples "$SAMPLES" --rawfile checks "$CHECKS" --rawfile failed "$W/failed.tsv" --arg cases "$case_table" \
+	--arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg kernel "$(uname -r)" \
+	--arg cpu "$cpu_model" --argjson nproc "$(nproc)" --argjson mem_kb "$mem_kb" \
+	--arg gostree "$GOSTREE" --arg gostree_version "$(version_of "$GOSTREE")" \
+	--arg reference "$REFERENCE" --arg reference_version "$(version_of "$REFERENCE")" \
+	--argjson self "$([[ $SELF == 1 ]] && echo true || echo false)" \
+	--argjson runs "$RUNS" --argjson fast_runs "$FAST_RUNS" --argjson nice "$NICE" --arg tmp "$BENCH_TMP" --arg fstype "$fstype" \
+	--argjson elapsed "$ELAPSED" --argjson rss_target "$RSS_TARGET" \
+	--arg tree_a "$conf_a" --arg tree_b "$conf_b" --arg selected "${SELECTED[*]}" '
+	include "stats";
+	def rows($text): $text | split("\n") | map(select(length > 0) | split("\t"));
+	def num: if . == "" then null else tonumber end;
+	(rows($samples) | map({case: .[0], run: (.[1] | tonumber), tool: .[2],
+		order: (.[3] | tonumber), wall_s: (.[4] | tonumber), user_s: (.[5] | tonumber),
+		sys_s: (.[6] | tonumber), maxrss_kb: (.[7] | tonumber), load1: (.[8] | tonumber),
+		cpu_stall_s: (.[9] // "" | num), invol_ctxsw: (.[10] // "" | num)})) as $S
+	| (rows($checks) | map({case: .[0], run: (.[1] | tonumber), tool: .[2], kind: .[3], value: .[4]})) as $C
+	| ($selected | split(" ")) as $sel
+	| {
+		format: "gostree-bench/1",
+		date: $date,
+		self: $self,
+		runs: $runs,
+		fast_runs: $fast_runs,
+		nice: $nice,
+		elapsed_s: $elapsed,
+		method: "tmpfs targets, tools alternated run by run on fresh targets; ratio = median of per-run gostree/reference wall ratios; cpu_ratio = ratio of median user+sys",
+		host: {kernel: $kernel, cpu: $cpu, nproc: $nproc, mem_kb: $mem_kb, tmp: $tmp, tmp_fstype: $fstype},
+		tools: {gostree: {path: $gostree, version: $gostree_version},
+		        reference: {path: $reference, version: $reference_version}},
+		trees: {a: $tree_a, b: $tree_b},
+		cases: [ ($cases | split("\n") | map(split("|")))[]
+			| select(.[0] as $n | $sel | index($n))
+			| {name: .[0], title: .[1], command: .[2],
+			   target: {wall_ratio_max: (.[3] | num), vs_cp_al_max: (.[4] | num), rss_ratio_max: $rss_target}} as $c
+			| $c + {samples: [$S[] | select(.case == $c.name) | del(.case)],
+			        checks: [$C[] | select(.case == $c.name) | del(.case)],
+			        error: ([rows($failed)[] | select(.[0] == $c.name) | .[1]] | first)}
+			| . + {summary: summarize} ]
+	}' >"$OUT.tmp"
+mv -f "$OUT.tmp" "$OUT"
+
+log "finished in $ELAPSED s; raw samples in $OUT"
+printf '\n'
+"$HERE/report.sh" --text "$OUT"
+if [[ -s $W/failed.tsv ]]; then
+	log "failed cases: $(cut -f1 "$W/failed.tsv" | tr '\n' ' ')"
+	exit 1
+fi
