@@ -45,8 +45,12 @@ func (r *Repo) HasObject(ctx context.Context, c object.Checksum, t object.Type) 
 	return x != nil, err
 }
 
+// notFound words the error as libostree does; scripts grep for it.
 func notFound(c object.Checksum, t object.Type) error {
-	return fmt.Errorf("no such %s object %s: %w", t, c, errdefs.ErrNotFound)
+	if t == object.TypeFile {
+		return fmt.Errorf("Couldn't find file object '%s': %w", c, errdefs.ErrNotFound)
+	}
+	return fmt.Errorf("No such metadata object %s.%s: %w", c, t, errdefs.ErrNotFound)
 }
 
 // LoadMetadata reads the raw bytes of a metadata object.

@@ -109,7 +109,7 @@ func (r *Repo) ResolveRev(ctx context.Context, rev string, allowNoent bool) (obj
 			return object.Checksum{}, err
 		}
 		if cm.Parent.IsZero() {
-			return object.Checksum{}, fmt.Errorf("commit %s has no parent: %w", c, errdefs.ErrNotFound)
+			return object.Checksum{}, fmt.Errorf("Commit %s has no parent: %w", c, errdefs.ErrNotFound)
 		}
 		return cm.Parent, nil
 	}
@@ -132,7 +132,7 @@ func (r *Repo) ResolveRev(ctx context.Context, rev string, allowNoent bool) (obj
 	if allowNoent {
 		return object.Checksum{}, nil
 	}
-	return object.Checksum{}, fmt.Errorf("refspec '%s' not found: %w", rev, errdefs.ErrNotFound)
+	return object.Checksum{}, fmt.Errorf("Refspec '%s' not found: %w", rev, errdefs.ErrNotFound)
 }
 
 func (r *Repo) resolveLocal(spec ref.Spec) (object.Checksum, error) {
@@ -252,6 +252,13 @@ func walkRefs(dir string, fn func(name, path, alias string) error) error {
 				return nil
 			}
 			return err
+		}
+		// Entries that are no ref fragment (".rsync_info") are not refs.
+		if p != dir && !refFragmentRe.MatchString(d.Name()) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
 		}
 		if d.IsDir() {
 			return nil

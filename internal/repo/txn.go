@@ -53,7 +53,7 @@ func (r *Repo) Begin(ctx context.Context) (*Txn, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp(filepath.Join(r.path, "tmp"), "staging-")
+	dir, err := os.MkdirTemp(filepath.Join(r.path, "tmp"), "staging-"+bootID()+"-")
 	if err != nil {
 		unlock()
 		return nil, fmt.Errorf("begin transaction: %w", err)

@@ -37,7 +37,12 @@ func (t *Txn) WriteFile(ctx context.Context, h *object.FileHeader, size int64, p
 	case ModeBareUserOnly:
 		err = writeBareTemp(tmp, h, src, false)
 	default:
-		err = writeBareTemp(tmp, h, src, !t.r.disableXattrs)
+		// Ownership is always applied; core.disable-xattrs only drops xattrs.
+		hh := *h
+		if t.r.disableXattrs {
+			hh.Xattrs = nil
+		}
+		err = writeBareTemp(tmp, &hh, src, true)
 	}
 	if err != nil {
 		os.Remove(tmp)
@@ -51,6 +56,12 @@ func (t *Txn) WriteFile(ctx context.Context, h *object.FileHeader, size int64, p
 	if expected != nil && *expected != c {
 		os.Remove(tmp)
 		return c, fmt.Errorf("corrupted object %s (actual checksum is %s): %w", *expected, c, errdefs.ErrCorrupt)
+	}
+	if t.r.mode == ModeBareUserOnly && !h.IsSymlink() {
+		if bad := h.Mode &^ object.ModeFmt &^ 0o775; bad != 0 {
+			os.Remove(tmp)
+			return c, fmt.Errorf("Content object %s: invalid mode 0%04o with bits 0%04o: %w", c, h.Mode, bad, errdefs.ErrInvalid)
+		}
 	}
 	t.mu.Lock()
 	t.stats.ContentTotal++

@@ -1,0 +1,409 @@
+package repo
+
+import (
+	"bufio"
+	"compress/flate"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gostree/gostree/internal/errdefs"
+	"github.com/gostree/gostree/internal/object"
+)
+
+// This file holds the transaction entry points of the commit path: content
+// whose checksum the caller already computed (so the payload is read once
+// and not hashed twice) and adoption of files that --consume gives away.
+
+// WriteTrustedFile stores a content object whose checksum c the caller
+// computed from h and the payload (size bytes; ignored for symlinks). The
+// payload is not hashed again. It returns whether the object was newly
+// staged and the size it occupies in the store (the .filez size in archive
+// repos, the payload size otherwise), for --generate-sizes.
+func (t *Txn) WriteTrustedFile(ctx context.Context, c object.Checksum, h *object.FileHeader, size int64, payload io.Reader) (bool, int64, error) {
+	if err := h.Validate(); err != nil {
+		return false, 0, fmt.Errorf("%w: %v", errdefs.ErrInvalid, err)
+	}
+	if t.r.mode == ModeBareUserOnly && !h.IsSymlink() {
+		if bad := h.Mode &^ object.ModeFmt &^ 0o775; bad != 0 {
+			return false, 0, fmt.Errorf("Content object %s: invalid mode 0%04o with bits 0%04o: %w", c, h.Mode, bad, errdefs.ErrInvalid)
+		}
+	}
+	if h.IsSymlink() {
+		size, payload = 0, nil
+	}
+	var src io.Reader
+	if payload != nil {
+		src = &countingReader{r: payload}
+	}
+	t.mu.Lock()
+	t.stats.ContentTotal++
+	t.mu.Unlock()
+	tmp := t.tempPath()
+	stored := size
+	var err error
+	switch t.r.mode {
+	case ModeArchive:
+		stored, err = writeArchivePooled(tmp, h, size, src, t.r.zlibLevel)
+	case ModeBareUser:
+		err = writeTrustedBareUser(tmp, h, src)
+	case ModeBareUserOnly:
+		err = writeTrustedBare(tmp, h, src, false)
+	default:
+		hh := *h
+		if t.r.disableXattrs {
+			hh.Xattrs = nil
+		}
+		err = writeTrustedBare(tmp, &hh, src, true)
+	}
+	if err != nil {
+		unix.Unlink(tmp)
+		return false, 0, fmt.Errorf("write content object %s: %w", c, err)
+	}
+	if cr, ok := src.(*countingReader); ok && cr.n != size {
+		unix.Unlink(tmp)
+		return false, 0, fmt.Errorf("file payload is %d bytes, expected %d", cr.n, size)
+	}
+	written, err := t.stageNew(object.Name{Checksum: c, Type: object.TypeFile}, tmp, size)
+	if written {
+		t.mu.Lock()
+		t.stats.ContentWritten++
+		t.stats.ContentBytes += size
+		t.mu.Unlock()
+	}
+	return written, stored, err
+}
+
+// stageNew records a verified temp file as the object; the caller has
+// just checked that the object is not stored yet, so only the staged set
+// is consulted.
+func (t *Txn) stageNew(name object.Name, tmp string, size int64) (bool, error) {
+	if err := t.charge(size); err != nil {
+		unix.Unlink(tmp)
+		return false, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, ok := t.staged[name]; ok {
+		unix.Unlink(tmp)
+		return false, nil
+	}
+	t.staged[name] = tmp
+	return true, nil
+}
+
+// AdoptFile takes ownership of the regular file at path, whose content
+// checksum c the caller computed, as the object c: it is renamed into
+// the staging directory (it must be on the repository's filesystem) and
+// published by Commit. In bare-user-only repos its mode is canonicalized
+// first. When the object already exists the file is simply removed. Only
+// bare and bare-user-only repos store files as themselves.
+func (t *Txn) AdoptFile(ctx context.Context, c object.Checksum, path string, size int64, mode uint32) (bool, error) {
+	if t.r.mode != ModeBare && t.r.mode != ModeBareUserOnly {
+		return false, fmt.Errorf("adopting files needs a bare or bare-user-only repository: %w", errdefs.ErrNotSupported)
+	}
+	t.mu.Lock()
+	t.stats.ContentTotal++
+	t.mu.Unlock()
+	if ok, err := t.HasObject(ctx, c, object.TypeFile); err != nil {
+		return false, err
+	} else if ok {
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return false, err
+		}
+		return false, nil
+	}
+	if t.r.mode == ModeBareUserOnly {
+		if err := os.Chmod(path, fileMode(mode&0o755)); err != nil {
+			return false, fmt.Errorf("adopt %s: %w", path, err)
+		}
+	}
+	tmp := t.tempPath()
+	if err := os.Rename(path, tmp); err != nil {
+		return false, fmt.Errorf("storing file '%s': %w", path, err)
+	}
+	written, err := t.stage(ctx, object.Name{Checksum: c, Type: object.TypeFile}, tmp, size)
+	if written {
+		t.mu.Lock()
+		t.stats.ContentWritten++
+		t.stats.ContentBytes += size
+		t.mu.Unlock()
+	}
+	return written, err
+}
+
+// StoredSize returns the size an existing content object occupies in the
+// store (the .filez size in archive repos), looking in staging first.
+func (t *Txn) StoredSize(c object.Checksum) (int64, error) {
+	p := t.StagedPath(c, object.TypeFile)
+	if p == "" {
+		x, err := t.r.FindObject(c, object.TypeFile)
+		if err != nil {
+			return 0, err
+		}
+		if x == nil {
+			return 0, notFound(c, object.TypeFile)
+		}
+		p = x.ObjectPath(c, object.TypeFile)
+	}
+	st, err := os.Lstat(p)
+	if err != nil {
+		return 0, err
+	}
+	return st.Size(), nil
+}
+
+// Device is the st_dev of the repository's objects directory, to tell
+// whether a file can be renamed into it.
+func (r *Repo) Device() (uint64, error) {
+	st, err := os.Stat(r.path + "/objects")
+	if err != nil {
+		return 0, err
+	}
+	return statDev(st), nil
+}
+
+type archiveWriter struct {
+	bw  *bufio.Writer
+	fw  *flate.Writer
+	lvl int
+	buf []byte
+}
+
+// archiveWriters recycles deflate state: a flate.Writer is large (about
+// 800 KiB), and a commit writes thousands of objects. A bounded free list
+// rather than a sync.Pool keeps at most one per CPU alive.
+var archiveWriters = make(chan *archiveWriter, runtime.NumCPU())
+
+func getArchiveWriter(w io.Writer, level int) (*archiveWriter, error) {
+	select {
+	case aw := <-archiveWriters:
+		if aw.lvl == level {
+			aw.bw.Reset(w)
+			aw.fw.Reset(aw.bw)
+			return aw, nil
+		}
+	default:
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	fw, err := flate.NewWriter(bw, level)
+	if err != nil {
+		return nil, err
+	}
+	return &archiveWriter{bw: bw, fw: fw, lvl: level, buf: make([]byte, 64<<10)}, nil
+}
+
+// writeArchivePooled writes a .filez object and returns its size.
+func writeArchivePooled(tmp string, h *object.FileHeader, size int64, src io.Reader, level int) (int64, error) {
+	fd, err := createTemp(tmp)
+	if err != nil {
+		return 0, err
+	}
+	n, err := fillArchive(fd, h, size, src, level)
+	if err != nil {
+		unix.Close(fd)
+		return 0, err
+	}
+	if err := unix.Fchmod(fd, 0o644); err != nil {
+		unix.Close(fd)
+		return 0, err
+	}
+	return n, unix.Close(fd)
+}
+
+// countingFile counts what is written to a rawFile.
+type countingFile struct {
+	rawFile
+	n int64
+}
+
+func (c *countingFile) Write(p []byte) (int, error) {
+	n, err := c.rawFile.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func fillArchive(fd int, h *object.FileHeader, size int64, src io.Reader, level int) (int64, error) {
+	out := &countingFile{rawFile: rawFile{fd}}
+	aw, err := getArchiveWriter(out, level)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := aw.bw.Write(object.MarshalArchiveHeader(h, uint64(size))); err != nil {
+		return 0, err
+	}
+	if !h.IsSymlink() {
+		if src == nil {
+			src = emptyReader{}
+		}
+		if _, err := io.CopyBuffer(aw.fw, src, aw.buf); err != nil {
+			return 0, err
+		}
+		if err := aw.fw.Close(); err != nil {
+			return 0, err
+		}
+	}
+	if err := aw.bw.Flush(); err != nil {
+		return 0, err
+	}
+	aw.bw.Reset(nil)
+	select {
+	case archiveWriters <- aw:
+	default:
+	}
+	return out.n, nil
+}
+
+// Keep releases the transaction's lock but leaves its staging directory
+// in place, as libostree leaves it after a failed commit (the
+// OSTREE_REPO_TEST_ERROR=pre-commit hook of the test suite checks it).
+func (t *Txn) Keep() {
+	t.dir = ""
+	t.Abort()
+}
+
+// bootID names staging directories as libostree does
+// (staging-BOOTID-XXXXXX); $OSTREE_BOOTID overrides it for tests.
+func bootID() string {
+	if id := os.Getenv("OSTREE_BOOTID"); id != "" {
+		return id
+	}
+	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// rawFile writes to a file descriptor without the os.File machinery
+// (poller registration, extra fcntl calls), which matters when a commit
+// creates thousands of small files.
+type rawFile struct{ fd int }
+
+func (f rawFile) Write(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		m, err := unix.Write(f.fd, p[n:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return n, err
+		}
+		n += m
+	}
+	return n, nil
+}
+
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+
+func copyTo(fd int, src io.Reader) error {
+	if src == nil {
+		return nil
+	}
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	_, err := io.CopyBuffer(rawFile{fd}, src, *bp)
+	return err
+}
+
+// zeroMtime sets the mtime of fd to the epoch (atime untouched), as
+// libostree does for bare objects.
+func zeroMtime(fd int) error {
+	ts := [2]unix.Timespec{{Nsec: unix.UTIME_OMIT}, {}}
+	_, _, errno := unix.Syscall6(unix.SYS_UTIMENSAT, uintptr(fd), 0, uintptr(unsafe.Pointer(&ts[0])), 0, 0, 0)
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}
+
+func createTemp(tmp string) (int, error) {
+	return unix.Open(tmp, unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_CLOEXEC, 0o600)
+}
+
+// writeTrustedBare writes a bare (withOwner) or bare-user-only object.
+func writeTrustedBare(tmp string, h *object.FileHeader, src io.Reader, withOwner bool) error {
+	if h.IsSymlink() {
+		return writeBareTemp(tmp, h, nil, withOwner)
+	}
+	fd, err := createTemp(tmp)
+	if err != nil {
+		return err
+	}
+	if err := fillBare(fd, h, src, withOwner); err != nil {
+		unix.Close(fd)
+		return err
+	}
+	return unix.Close(fd)
+}
+
+func fillBare(fd int, h *object.FileHeader, src io.Reader, withOwner bool) error {
+	if err := copyTo(fd, src); err != nil {
+		return err
+	}
+	if withOwner {
+		if err := unix.Fchown(fd, int(h.UID), int(h.GID)); err != nil {
+			return fmt.Errorf("fchown: %w", err)
+		}
+		for _, x := range h.Xattrs {
+			if err := unix.Fsetxattr(fd, x.Name, x.Value, 0); err != nil {
+				return fmt.Errorf("set xattr %s: %w", x.Name, err)
+			}
+		}
+	}
+	// chmod after chown, which clears setuid bits.
+	if err := unix.Fchmod(fd, h.Mode&0o7777); err != nil {
+		return fmt.Errorf("fchmod: %w", err)
+	}
+	if err := zeroMtime(fd); err != nil {
+		return fmt.Errorf("futimens: %w", err)
+	}
+	return nil
+}
+
+// writeTrustedBareUser writes a bare-user object: the payload (a
+// symlink's target plus NUL) in a regular file, the metadata in
+// user.ostreemeta.
+func writeTrustedBareUser(tmp string, h *object.FileHeader, src io.Reader) error {
+	fd, err := createTemp(tmp)
+	if err != nil {
+		return err
+	}
+	if err := fillBareUser(fd, h, src); err != nil {
+		unix.Close(fd)
+		return err
+	}
+	return unix.Close(fd)
+}
+
+func fillBareUser(fd int, h *object.FileHeader, src io.Reader) error {
+	perm := h.Mode&0o775 | 0o400
+	if h.IsSymlink() {
+		perm = 0o644
+		if _, err := (rawFile{fd}).Write(append([]byte(h.Target), 0)); err != nil {
+			return err
+		}
+	} else if err := copyTo(fd, src); err != nil {
+		return err
+	}
+	if err := unix.Fsetxattr(fd, "user.ostreemeta", object.MarshalBareUserMeta(h), 0); err != nil {
+		return fmt.Errorf("set xattr user.ostreemeta: %w", err)
+	}
+	if err := unix.Fchmod(fd, perm); err != nil {
+		return fmt.Errorf("fchmod: %w", err)
+	}
+	if err := zeroMtime(fd); err != nil {
+		return fmt.Errorf("futimens: %w", err)
+	}
+	return nil
+}
