@@ -182,7 +182,7 @@ type archiveWriter struct {
 // archiveWriters recycles deflate state: a flate.Writer is large (about
 // 800 KiB), and a commit writes thousands of objects. A bounded free list
 // rather than a sync.Pool keeps at most one per CPU alive.
-var archiveWriters = make(chan *archiveWriter, runtime.NumCPU())
+var archiveWriters = make(chan *archiveWriter, runtime.NumCPU()+1)
 
 func getArchiveWriter(w io.Writer, level int) (*archiveWriter, error) {
 	select {
