@@ -3,7 +3,7 @@
 # GLib's Python bindings (the GVariant oracle), strace (fault-injection
 # subtests) and attr. Does nothing when all are present.
 set -eu
-pkgs=(ostree ostree-tests strace python3-gi gir1.2-glib-2.0 attr time)
+pkgs=(ostree ostree-tests strace python3-gi gir1.2-glib-2.0 python3-yaml attr time gcc pkg-config libglib2.0-dev gnupg)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
