@@ -8,7 +8,7 @@ trap 'rm -rf "$work"' EXIT
 cd "$work"
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
-run() { printf '$ ostree %s\n' "$*"; "$bin" "$@"; }
+run() { printf '$ ostree %s\n' "$*" >&2; "$bin" "$@"; }
 
 make_tree() { # make_tree DIR VERSION
   local d=$1 v=$2
