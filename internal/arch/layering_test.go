@@ -20,10 +20,10 @@ var levels = map[string]int{
 	"repo": 3, "fetch": 3,
 	"traverse": 4, "summary": 4, "remote": 4,
 	"commit": 5, "checkout": 5, "delta": 5, "prune": 5, "diff": 5, "fsck": 5, "export": 5,
-	"pull": 6,
+	"pull":    6,
 	"sysroot": 7,
-	"server": 8,
-	"cli": 9,
+	"server":  8,
+	"cli":     9,
 }
 
 var exempt = map[string]bool{"testutil": true, "arch": true}

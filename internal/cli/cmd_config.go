@@ -5,44 +5,54 @@ import (
 	"strings"
 
 	"github.com/gostree/gostree/internal/keyfile"
+	"github.com/gostree/gostree/internal/repo"
 )
 
 func setupConfig(in *Invocation) func([]string) error {
 	var group string
-	in.String("group", 0, "GROUP", "Group name for remote config", &group)
+	in.String("group", 0, "", "Group name", &group)
 	return func(args []string) error {
-		if len(args) == 0 {
-			return Usage("OPERATION must be specified")
-		}
 		r, err := in.OpenRepo()
 		if err != nil {
 			return err
 		}
+		if len(args) == 0 {
+			return Usage("OPERATION must be specified")
+		}
 		op := args[0]
-		var sectionKey string
-		if group == "" && len(args) > 1 {
-			sectionKey = args[1]
+		// args excludes the program and command words ostree counts.
+		correct := 2
+		if op == "set" {
+			correct = 3
 		}
-		split := func(key string) (string, string, error) {
+		if len(args) > correct {
+			return Usage("Too many arguments given")
+		}
+		// split finds GROUP and KEY: --group, or the text around the first
+		// dot of SECTION.KEY.
+		split := func(missing string) (string, string, error) {
 			if group != "" {
-				return group, key, nil
+				if len(args) < 2 {
+					return "", "", fmt.Errorf("%s", missing)
+				}
+				return group, args[1], nil
 			}
-			i := strings.LastIndexByte(key, '.')
-			if i <= 0 || i == len(key)-1 {
-				return "", "", fmt.Errorf("Key %s must be of the form SECTION.KEY", key)
+			if len(args) < 2 {
+				return "", "", fmt.Errorf("KEY must be specified")
 			}
-			return key[:i], key[i+1:], nil
+			g, k, ok := strings.Cut(args[1], ".")
+			if !ok {
+				return "", "", fmt.Errorf("Key must be of the form \"sectionname.keyname\"")
+			}
+			return g, k, nil
 		}
-		cfg := r.Config()
 		switch op {
 		case "get":
-			if len(args) < 2 {
-				return Usage("KEY must be specified")
-			}
-			g, k, err := split(args[1])
+			g, k, err := split("Group name and key must be specified")
 			if err != nil {
 				return err
 			}
+			cfg := r.Config()
 			v, ok := cfg.String(g, k)
 			if !ok {
 				if !cfg.HasGroup(g) {
@@ -54,38 +64,52 @@ func setupConfig(in *Invocation) func([]string) error {
 			return nil
 		case "set":
 			if len(args) < 3 {
-				return Usage("KEY and VALUE must be specified")
+				if group != "" {
+					return fmt.Errorf("GROUP name, KEY and VALUE must be specified")
+				}
+				return fmt.Errorf("KEY and VALUE must be specified")
 			}
-			g, k, err := split(args[1])
+			g, k, err := split("")
 			if err != nil {
 				return err
 			}
-			nc, err := keyfile.Parse(cfg.Bytes())
+			if !keyfile.ValidGroupName(g) || !keyfile.ValidKeyName(k) || strings.IndexByte(args[2], 0) >= 0 {
+				// GLib refuses these with a warning and writes the
+				// config unchanged.
+				return nil
+			}
+			nc, err := configCopy(r)
 			if err != nil {
 				return err
 			}
 			nc.SetString(g, k, args[2])
 			return r.WriteConfig(in.Ctx, nc)
 		case "unset":
-			if len(args) < 2 {
-				return Usage("KEY must be specified")
-			}
-			g, k, err := split(args[1])
+			g, k, err := split("Group name and key must be specified")
 			if err != nil {
 				return err
 			}
-			nc, err := keyfile.Parse(cfg.Bytes())
+			nc, err := configCopy(r)
 			if err != nil {
 				return err
 			}
-			if !nc.HasGroup(g) {
-				// ostree treats a missing group or key as success.
+			// A missing group or key is success, and nothing is written.
+			if !nc.RemoveKey(g, k) {
 				return nil
 			}
-			nc.RemoveKey(g, k)
 			return r.WriteConfig(in.Ctx, nc)
 		}
-		_ = sectionKey
 		return fmt.Errorf("Unknown operation %s", op)
 	}
+}
+
+// configCopy is ostree_repo_copy_config: the repo config as libostree
+// holds it, without comments.
+func configCopy(r *repo.Repo) (*keyfile.File, error) {
+	nc, err := keyfile.Parse(r.Config().Bytes())
+	if err != nil {
+		return nil, err
+	}
+	nc.StripComments()
+	return nc, nil
 }

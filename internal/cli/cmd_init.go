@@ -1,27 +1,47 @@
 package cli
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/gostree/gostree/internal/ref"
 	"github.com/gostree/gostree/internal/repo"
 )
 
 func setupInit(in *Invocation) func([]string) error {
 	var mode, collectionID string
-	in.String("mode", 0, `"bare"|"bare-user"|"bare-user-only"|"archive"`, "Initialize repository in given mode (bare, bare-user, bare-user-only, archive)", &mode)
+	in.String("mode", 0, "", "Initialize repository in given mode (bare, bare-user, bare-user-only, archive)", &mode)
 	in.String("collection-id", 0, "COLLECTION-ID", "Globally unique ID for this repository as an collection of refs for redistribution to other repositories", &collectionID)
 	return func(args []string) error {
-		if mode == "" {
-			mode = "bare"
-		}
-		m, err := repo.ParseMode(mode)
-		if err != nil {
-			return err
-		}
 		p := in.RepoArg
 		if p == "" {
 			p = in.Env("OSTREE_REPO")
 		}
 		if p == "" {
-			return Usage("Command requires a --repo argument")
+			return usageError{msg: "Command requires a --repo argument", bare: true}
+		}
+		if mode == "" {
+			mode = "bare"
+		}
+		m, err := repo.ParseMode(mode)
+		if err != nil {
+			return fmt.Errorf("Invalid mode '%s' in repository configuration", mode)
+		}
+		if collectionID != "" {
+			if err := ref.ValidateCollectionID(collectionID); err != nil {
+				return fmt.Errorf("Invalid collection ID %s", collectionID)
+			}
+		}
+		// Like ostree_repo_create, an existing repository is left as it is:
+		// neither its mode nor its collection ID changes.
+		if _, err := os.Stat(filepath.Join(p, "config")); err == nil {
+			_, err := repo.Open(in.Ctx, p)
+			return err
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return err
 		}
 		_, err = repo.Init(in.Ctx, p, repo.InitOptions{Mode: m, CollectionID: collectionID})
 		return err

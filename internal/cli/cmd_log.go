@@ -1,3 +1,63 @@
 package cli
 
-func setupLog(in *Invocation) func([]string) error { return notImplemented(in) }
+import (
+	"errors"
+	"strings"
+
+	"github.com/gostree/gostree/internal/errdefs"
+	"github.com/gostree/gostree/internal/gvariant"
+	"github.com/gostree/gostree/internal/object"
+)
+
+func setupLog(in *Invocation) func([]string) error {
+	var raw bool
+	in.Flag("raw", 0, "Show raw variant data", &raw)
+	return func(args []string) error {
+		r, err := in.OpenRepo()
+		if err != nil {
+			return err
+		}
+		if len(args) < 1 {
+			return Usage("A rev argument is required")
+		}
+		c, _, err := r.ResolveRevExt(in.Ctx, args[0], false, true)
+		if err != nil {
+			return err
+		}
+		// Commits are printed as they are read, so that a long history
+		// streams and an error comes after what was already shown.
+		for first := true; ; first = false {
+			data, err := r.LoadMetadata(in.Ctx, c, object.TypeCommit)
+			if err != nil {
+				if !first && errors.Is(err, errdefs.ErrNotFound) {
+					_, err = in.Stdout.Write([]byte("<< History beyond this commit not fetched >>\n"))
+					return err
+				}
+				return err
+			}
+			v, err := gvariant.Unmarshal(object.CommitType, data)
+			if err != nil {
+				return err
+			}
+			cm, err := object.CommitFromValue(v.([]any))
+			if err != nil {
+				return err
+			}
+			var b strings.Builder
+			if raw {
+				b.WriteString("commit " + c.String() + "\n")
+				b.WriteString(dumpVariant(object.CommitType, v))
+			} else if err := dumpCommit(&b, c, cm); err != nil {
+				in.Stdout.Write([]byte(b.String()))
+				return err
+			}
+			if _, err := in.Stdout.Write([]byte(b.String())); err != nil {
+				return err
+			}
+			if cm.Parent.IsZero() {
+				return nil
+			}
+			c = cm.Parent
+		}
+	}
+}

@@ -1,3 +1,67 @@
 package cli
 
-func setupPullLocal(in *Invocation) func([]string) error { return notImplemented(in) }
+import (
+	"errors"
+	"fmt"
+
+	"github.com/gostree/gostree/internal/pull"
+	"github.com/gostree/gostree/internal/repo"
+)
+
+func setupPullLocal(in *Invocation) func([]string) error {
+	var remote string
+	var commitOnly, disableFsync, perObjectFsync, untrusted, bareUserOnlyFiles bool
+	var requireDeltas, gpgVerify, gpgVerifySummary, disableVerifyBindings bool
+	var depth int
+	in.Flag("commit-metadata-only", 0, "Fetch only the commit metadata", &commitOnly)
+	in.String("remote", 0, "REMOTE", "Add REMOTE to refspec", &remote)
+	in.Flag("disable-fsync", 0, "Do not invoke fsync()", &disableFsync)
+	in.Flag("per-object-fsync", 0, "Perform writes in such a way that avoids stalling concurrent processes", &perObjectFsync)
+	in.Flag("untrusted", 0, "Verify checksums of local sources (always enabled for HTTP pulls)", &untrusted)
+	in.Flag("bareuseronly-files", 0, "Reject regular files with mode outside of 0775 (world writable, suid, etc.)", &bareUserOnlyFiles)
+	in.Flag("require-static-deltas", 0, "Require static deltas", &requireDeltas)
+	in.Flag("gpg-verify", 0, "GPG verify commits (must specify --remote)", &gpgVerify)
+	in.Flag("gpg-verify-summary", 0, "GPG verify summary (must specify --remote)", &gpgVerifySummary)
+	in.Flag("disable-verify-bindings", 0, "Do not verify commit bindings", &disableVerifyBindings)
+	in.Int("depth", 0, "DEPTH", "Traverse DEPTH parents (-1=infinite) (default: 0)", &depth)
+	return func(args []string) error {
+		r, err := in.OpenRepo()
+		if err != nil {
+			return err
+		}
+		if len(args) < 1 {
+			return Usage("DESTINATION must be specified")
+		}
+		if gpgVerify || gpgVerifySummary {
+			// Signature checking is not implemented yet; refusing is
+			// safer than pretending to verify.
+			return errors.New("GPG verification is not supported by this build")
+		}
+		if requireDeltas {
+			// A local pull never uses static deltas.
+			return errors.New("Fetch configured to require static deltas, but no summary deltas or delta index found")
+		}
+		if disableFsync {
+			r.SetFsync(false)
+		}
+		srcRepo, err := repo.Open(in.Ctx, args[0])
+		if err != nil {
+			return err
+		}
+		st, err := pull.Pull(in.Ctx, r, pull.NewLocalSource(srcRepo), pull.Options{
+			Refs:                  args[1:],
+			Remote:                remote,
+			Depth:                 depth,
+			CommitOnly:            commitOnly,
+			Untrusted:             untrusted,
+			DisableVerifyBindings: disableVerifyBindings,
+			BareUserOnlyFiles:     bareUserOnlyFiles,
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(in.Stdout, "%d metadata, %d content objects imported; %s content written\n",
+			st.MetadataImported, st.ContentImported, formatSizeGLib(uint64(st.ContentBytesWritten)))
+		return nil
+	}
+}

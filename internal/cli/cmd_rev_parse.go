@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/gostree/gostree/internal/object"
 	"github.com/gostree/gostree/internal/repo"
@@ -16,40 +17,50 @@ func setupRevParse(in *Invocation) func([]string) error {
 			return err
 		}
 		if single {
+			if len(args) >= 1 {
+				return Usage("Cannot specify arguments with --single")
+			}
 			return revParseSingle(in, r)
 		}
 		if len(args) == 0 {
 			return Usage("REV must be specified")
 		}
+		var out strings.Builder
+		defer func() { in.Stdout.Write([]byte(out.String())) }()
 		for _, rev := range args {
-			c, err := r.ResolveRev(in.Ctx, rev, false)
+			c, _, err := r.ResolveRevExt(in.Ctx, rev, false, true)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(in.Stdout, c)
+			fmt.Fprintln(&out, c)
 		}
 		return nil
 	}
 }
 
-// revParseSingle prints the repository's only commit.
+// revParseSingle prints the only commit of the repository and its
+// parents.
 func revParseSingle(in *Invocation, r *repo.Repo) error {
-	var found []object.Checksum
-	err := r.ListObjects(in.Ctx, func(n object.Name) error {
-		if n.Type == object.TypeCommit {
-			found = append(found, n.Checksum)
+	found := map[object.Checksum]bool{}
+	for x := r; x != nil; x = x.Parent() {
+		err := x.ListObjects(in.Ctx, func(n object.Name) error {
+			if n.Type == object.TypeCommit {
+				found[n.Checksum] = true
+			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		return nil
-	})
-	if err != nil {
-		return err
 	}
 	switch len(found) {
 	case 0:
-		return fmt.Errorf("No commits found in repository")
+		return fmt.Errorf("No commit objects found")
 	case 1:
-		fmt.Fprintln(in.Stdout, found[0])
+		for c := range found {
+			fmt.Fprintln(in.Stdout, c)
+		}
 		return nil
 	}
-	return fmt.Errorf("Multiple commits found in repository")
+	return fmt.Errorf("Multiple commit objects found")
 }

@@ -1,3 +1,216 @@
 package cli
 
-func setupSummary(in *Invocation) func([]string) error { return notImplemented(in) }
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/bits"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/gostree/gostree/internal/gvariant"
+	"github.com/gostree/gostree/internal/object"
+	"github.com/gostree/gostree/internal/remote"
+	"github.com/gostree/gostree/internal/repo"
+	"github.com/gostree/gostree/internal/summary"
+)
+
+func setupSummary(in *Invocation) func([]string) error {
+	var (
+		update, view, raw    bool
+		gpgSign, sign, extra []string
+		gpgHome, signType    string
+	)
+	in.Flag("update", 'u', "Update the summary", &update)
+	in.Flag("view", 'v', "View the local summary file", &view)
+	in.Flag("raw", 0, "View the raw bytes of the summary file", &raw)
+	in.Strings("gpg-sign", 0, "KEY-ID", "GPG Key ID to sign the summary with", &gpgSign)
+	in.String("gpg-homedir", 0, "HOMEDIR", "GPG Homedir to use when looking for keyrings", &gpgHome)
+	in.Strings("sign", 0, "KEY-ID", "Key ID to sign the summary with", &sign)
+	in.String("sign-type", 0, "NAME", "Signature type to use (defaults to 'ed25519')", &signType)
+	in.Strings("add-metadata", 'm', "KEY=VALUE", "Additional metadata field to add to the summary", &extra)
+	return func(args []string) error {
+		r, err := in.OpenRepo()
+		if err != nil {
+			return err
+		}
+		if len(sign) > 0 {
+			return fmt.Errorf("Signing the summary is not supported yet")
+		}
+		switch {
+		case update:
+			if len(gpgSign) > 0 {
+				return fmt.Errorf("GPG signing the summary is not supported yet")
+			}
+			md, err := parseAdditionalMetadata(extra)
+			if err != nil {
+				return err
+			}
+			return updateSummary(in, r, md)
+		case view || raw:
+			data, err := os.ReadFile(filepath.Join(r.Path(), "summary"))
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					return fmt.Errorf("openat(summary): No such file or directory")
+				}
+				return err
+			}
+			out, err := dumpSummary(data, raw)
+			if err != nil {
+				return err
+			}
+			_, err = in.Stdout.Write([]byte(out))
+			return err
+		}
+		return fmt.Errorf("No option specified; use -u to update summary")
+	}
+}
+
+// parseAdditionalMetadata is build_additional_metadata: KEY=VALUE pairs
+// with values in GVariant text format.
+func parseAdditionalMetadata(args []string) (object.Metadata, error) {
+	var md object.Metadata
+	for _, a := range args {
+		k, v, ok := strings.Cut(a, "=")
+		if !ok {
+			return nil, fmt.Errorf("Missing '=' in KEY=VALUE metadata '%s'", a)
+		}
+		t, val, err := gvariant.ParseAny(v)
+		if err != nil {
+			return nil, fmt.Errorf("Error parsing variant ‘%s’: : %v", v, err)
+		}
+		// A builder keeps duplicates; the dictionary built from it keeps
+		// the first position and the last value.
+		md = append(md, object.MetaEntry{Key: k, Value: gvariant.Variant{Type: t, Value: val}})
+	}
+	return md, nil
+}
+
+// updateSummary is `summary -u`: with a collection ID, a new
+// ostree-metadata commit first, then the summary.
+func updateSummary(in *Invocation, r *repo.Repo, md object.Metadata) error {
+	if r.CollectionID() != "" {
+		ts, err := summary.CommitTime(in.Env)
+		if err != nil {
+			return err
+		}
+		if _, err := summary.WriteMetadataCommit(in.Ctx, r, md, ts); err != nil {
+			return err
+		}
+		if err := summary.MaybeRegenerate(in.Ctx, r); err != nil {
+			return err
+		}
+	}
+	return summary.Regenerate(in.Ctx, r, summary.Options{Additional: md, RemoteCollectionID: remoteCollectionIDs(in, r)})
+}
+
+// remoteCollectionIDs looks up remotes' collection IDs in the full remote
+// configuration, loaded on first use.
+func remoteCollectionIDs(in *Invocation, r *repo.Repo) func(string) (string, bool) {
+	var cfg *remote.Config
+	var loadErr error
+	return func(name string) (string, bool) {
+		if cfg == nil && loadErr == nil {
+			cfg, loadErr = remote.Load(in.Ctx, r)
+		}
+		if loadErr != nil {
+			return "", false
+		}
+		id, err := cfg.CollectionID(name)
+		return id, err == nil && id != ""
+	}
+}
+
+// dumpSummary is ot_dump_summary_bytes.
+func dumpSummary(data []byte, raw bool) (string, error) {
+	if raw {
+		v, err := gvariant.Unmarshal(summary.Type, data)
+		if err != nil {
+			return "", err
+		}
+		return dumpVariant(summary.Type, v), nil
+	}
+	s, err := summary.Unmarshal(data)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	mainID, _ := s.CollectionID()
+	dumpSummaryRefs(&b, mainID, s.Refs)
+	cols, err := s.Collections()
+	if err != nil {
+		return "", err
+	}
+	for _, c := range cols {
+		dumpSummaryRefs(&b, c.ID, c.Refs)
+	}
+	for _, e := range s.Metadata {
+		var pretty, val string
+		switch e.Key {
+		case summary.KeyStaticDeltas:
+			pretty, val = "Static Deltas", gvariant.Print(e.Value.Type, e.Value.Value, false)
+		case summary.KeyLastModified:
+			pretty, val = "Last-Modified", isoLocal(beU64(e.Value))
+		case summary.KeyExpires:
+			pretty, val = "Expires", isoLocal(beU64(e.Value))
+		case summary.KeyCollectionID:
+			pretty, val = "Collection ID", variantString(e.Value)
+		case summary.KeyCollectionMap:
+			pretty, val = "Collection Map", "(printed above)"
+		case summary.KeyMode:
+			pretty, val = "Repository Mode", variantString(e.Value)
+			if _, err := repo.ParseMode(val); err != nil {
+				val = "Invalid (‘" + val + "’)"
+			}
+		case summary.KeyTombstoneCommits:
+			pretty, val = "Has Tombstone Commits", "No"
+			if x, ok := e.Value.Value.(bool); ok && x {
+				val = "Yes"
+			}
+		default:
+			val = gvariant.Print(e.Value.Type, e.Value.Value, false)
+		}
+		if pretty != "" {
+			fmt.Fprintf(&b, "%s (%s): %s\n", pretty, e.Key, val)
+		} else {
+			fmt.Fprintf(&b, "%s: %s\n", e.Key, val)
+		}
+	}
+	return b.String(), nil
+}
+
+func dumpSummaryRefs(b *strings.Builder, cid string, refs []summary.Ref) {
+	for _, r := range refs {
+		if cid == "" {
+			fmt.Fprintf(b, "* %s\n", r.Name)
+		} else {
+			fmt.Fprintf(b, "* (%s, %s)\n", cid, r.Name)
+		}
+		fmt.Fprintf(b, "    Latest Commit (%s):\n", formatSize(r.CommitSize))
+		fmt.Fprintf(b, "      %s\n", r.Checksum)
+		for _, e := range r.Metadata {
+			switch e.Key {
+			case summary.KeyCommitTimestamp:
+				fmt.Fprintf(b, "    Timestamp (%s): %s\n", e.Key, isoLocal(beU64(e.Value)))
+			case summary.KeyCommitVersion:
+				fmt.Fprintf(b, "    Version (%s): %s\n", e.Key, variantString(e.Value))
+			default:
+				fmt.Fprintf(b, "    %s: %s\n", e.Key, gvariant.Print(e.Value.Type, e.Value.Value, false))
+			}
+		}
+		b.WriteString("\n")
+	}
+}
+
+// beU64 reads a big-endian t (0 for another type, as GLib's getter
+// returns after its warning).
+func beU64(v gvariant.Variant) uint64 {
+	x, _ := v.Value.(uint64)
+	return bits.ReverseBytes64(x)
+}
+
+func variantString(v gvariant.Variant) string {
+	s, _ := v.Value.(string)
+	return s
+}

@@ -87,19 +87,24 @@ func (in *Invocation) OpenRepo() (*repo.Repo, error) {
 		}
 	}
 	if p == "" {
-		return nil, usageError{"Command requires a --repo argument"}
+		return nil, usageError{msg: "Command requires a --repo argument", bare: true}
 	}
 	return repo.Open(in.Ctx, p)
 }
 
-// usageError is printed after the command's help text.
-type usageError struct{ msg string }
+// usageError is printed after the command's help text and, as
+// ot_util_usage_error prints it, a blank line; bare leaves the blank line
+// out, as the missing --repo error does.
+type usageError struct {
+	msg  string
+	bare bool
+}
 
 func (e usageError) Error() string { return e.msg }
 
 // Usage makes an error that prints the command's usage first.
 func Usage(format string, args ...any) error {
-	return usageError{fmt.Sprintf(format, args...)}
+	return usageError{msg: fmt.Sprintf(format, args...)}
 }
 
 func (c *Command) visibleSubs() []*Command {
@@ -195,6 +200,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	c := root
 	in := &Invocation{Ctx: ctx, Stdout: stdout, Stderr: stderr, Stdin: stdin, Env: getenv}
 	var version bool
+	origArgs := args
 	// Walk down the command tree: options may precede the command name.
 	var leading []string
 	for {
@@ -243,7 +249,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		sub := c.find(name)
 		if sub == nil {
 			if c == root {
-				if code, ok := runExtension(ctx, name, args, stdin, stdout, stderr); ok {
+				if code, ok := runExtension(ctx, name, origArgs, stdin, stdout, stderr); ok {
 					return code
 				}
 			}
@@ -262,7 +268,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	in.Path = path
 	run := c.Setup(in)
 	opts := append(append([]*Option{}, commonOptions(in, !c.NoRepo, &version)...), in.Options...)
-	opts = append(opts, tailOptions(in, &version)...)
+	opts = dedupeShorts(append(opts, tailOptions(in, &version)...))
 	pos, help, err := parseArgs(opts, append(leading, args...))
 	if err != nil {
 		fmt.Fprintf(stderr, "error: %s\n", err)
@@ -279,6 +285,9 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		var ue usageError
 		if errors.As(err, &ue) {
 			io.WriteString(stderr, helpText(path, c, opts, false))
+			if !ue.bare {
+				io.WriteString(stderr, "\n")
+			}
 		}
 		var ee exitError
 		if errors.As(err, &ee) {
@@ -308,7 +317,7 @@ func errorText(err error) string {
 	for _, e := range []error{errdefs.ErrNotFound, errdefs.ErrInvalid, errdefs.ErrCorrupt, errdefs.ErrExists} {
 		s = strings.TrimSuffix(s, ": "+e.Error())
 	}
-	return s
+	return glibcErrnoText(s)
 }
 
 func sortedKeys[M ~map[string]V, V any](m M) []string {

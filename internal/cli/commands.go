@@ -36,11 +36,11 @@ func rootCommand() *Command {
 
 func remoteCommand() *Command {
 	return &Command{Name: "remote", Summary: "Remote commands that may involve internet access", Sub: []*Command{
-		{Name: "add", Summary: "Add a remote repository", Usage: "NAME [metalink=|mirrorlist=]URL [BRANCH...]", Setup: setupRemoteAdd},
-		{Name: "delete", Summary: "Delete a remote repository", Usage: "NAME", Setup: setupRemoteDelete},
+		{Name: "add", Summary: "Add a remote repository", Usage: "NAME [metalink=|mirrorlist=]URL [BRANCH...]", NoRepo: true, Setup: setupRemoteAdd},
+		{Name: "delete", Summary: "Delete a remote repository", Usage: "NAME", NoRepo: true, Setup: setupRemoteDelete},
 		{Name: "show-url", Summary: "Show remote repository URL", Usage: "NAME", Setup: setupRemoteShowURL},
 		{Name: "list", Summary: "List remote repository names", Setup: setupRemoteList},
-		{Name: "gpg-import", Summary: "Import GPG keys", Usage: "NAME [KEY-ID...]", Setup: notImplemented},
+		{Name: "gpg-import", Summary: "Import GPG keys", Usage: "NAME [KEY-ID...]", Setup: setupRemoteGPGImport},
 		{Name: "gpg-list-keys", Summary: "Show remote GPG keys", Usage: "NAME", Setup: notImplemented},
 		{Name: "add-cookie", Summary: "Add a cookie to remote", Usage: "NAME DOMAIN PATH COOKIE_NAME VALUE", Setup: notImplemented},
 		{Name: "delete-cookie", Summary: "Remove one cookie from remote", Usage: "NAME DOMAIN PATH COOKIE_NAME", Setup: notImplemented},

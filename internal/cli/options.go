@@ -159,3 +159,20 @@ func optionWidth(o *Option) int {
 	}
 	return n
 }
+
+// dedupeShorts drops a short name already taken by an earlier option, as
+// GOption does: `summary -v` is --view, and --verbose loses its -v.
+func dedupeShorts(opts []*Option) []*Option {
+	seen := map[byte]bool{}
+	for _, o := range opts {
+		if o.Short == 0 {
+			continue
+		}
+		if seen[o.Short] {
+			o.Short = 0
+			continue
+		}
+		seen[o.Short] = true
+	}
+	return opts
+}

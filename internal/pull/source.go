@@ -15,6 +15,8 @@ import (
 type Ref struct {
 	Name     string
 	Checksum object.Checksum
+	// CollectionID is the ref's collection, when the source knows it.
+	CollectionID string
 }
 
 // Source is where a pull reads refs and objects. Implementations must be

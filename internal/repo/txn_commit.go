@@ -2,7 +2,6 @@ package repo
 
 import (
 	"bufio"
-	"compress/flate"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"sync"
 	"unsafe"
 
+	"github.com/klauspost/compress/flate"
 	"golang.org/x/sys/unix"
 
 	"github.com/gostree/gostree/internal/errdefs"
@@ -83,6 +83,69 @@ func (t *Txn) WriteTrustedFile(ctx context.Context, c object.Checksum, h *object
 	return written, stored, err
 }
 
+// WriteFileStream stores a content object read once from payload (size
+// bytes), hashing it while it is written; it is dropped if the object
+// already exists. It returns the checksum, whether the object was newly
+// staged, and its stored size (see WriteTrustedFile).
+func (t *Txn) WriteFileStream(ctx context.Context, h *object.FileHeader, size int64, payload io.Reader) (object.Checksum, bool, int64, error) {
+	if err := h.Validate(); err != nil {
+		return object.Checksum{}, false, 0, fmt.Errorf("%w: %v", errdefs.ErrInvalid, err)
+	}
+	hasher := object.NewFileHasher(h)
+	if h.IsSymlink() {
+		size, payload = 0, nil
+	} else {
+		payload = io.TeeReader(payload, hasher)
+	}
+	var src io.Reader
+	if payload != nil {
+		src = &countingReader{r: payload}
+	}
+	tmp := t.tempPath()
+	stored := size
+	var err error
+	switch t.r.mode {
+	case ModeArchive:
+		stored, err = writeArchivePooled(tmp, h, size, src, t.r.zlibLevel)
+	case ModeBareUser:
+		err = writeTrustedBareUser(tmp, h, src)
+	case ModeBareUserOnly:
+		err = writeTrustedBare(tmp, h, src, false)
+	default:
+		hh := *h
+		if t.r.disableXattrs {
+			hh.Xattrs = nil
+		}
+		err = writeTrustedBare(tmp, &hh, src, true)
+	}
+	c := object.HashSum(hasher)
+	if err == nil {
+		if cr, ok := src.(*countingReader); ok && cr.n != size {
+			err = fmt.Errorf("file payload is %d bytes, expected %d", cr.n, size)
+		}
+	}
+	if err == nil && t.r.mode == ModeBareUserOnly && !h.IsSymlink() {
+		if bad := h.Mode &^ object.ModeFmt &^ 0o775; bad != 0 {
+			err = fmt.Errorf("Content object %s: invalid mode 0%04o with bits 0%04o: %w", c, h.Mode, bad, errdefs.ErrInvalid)
+		}
+	}
+	if err != nil {
+		unix.Unlink(tmp)
+		return c, false, 0, err
+	}
+	t.mu.Lock()
+	t.stats.ContentTotal++
+	t.mu.Unlock()
+	written, err := t.stage(ctx, object.Name{Checksum: c, Type: object.TypeFile}, tmp, size)
+	if written {
+		t.mu.Lock()
+		t.stats.ContentWritten++
+		t.stats.ContentBytes += size
+		t.mu.Unlock()
+	}
+	return c, written, stored, err
+}
+
 // stageNew records a verified temp file as the object; the caller has
 // just checked that the object is not stored yet, so only the staged set
 // is consulted.
@@ -111,9 +174,6 @@ func (t *Txn) AdoptFile(ctx context.Context, c object.Checksum, path string, siz
 	if t.r.mode != ModeBare && t.r.mode != ModeBareUserOnly {
 		return false, fmt.Errorf("adopting files needs a bare or bare-user-only repository: %w", errdefs.ErrNotSupported)
 	}
-	t.mu.Lock()
-	t.stats.ContentTotal++
-	t.mu.Unlock()
 	if ok, err := t.HasObject(ctx, c, object.TypeFile); err != nil {
 		return false, err
 	} else if ok {
@@ -131,14 +191,8 @@ func (t *Txn) AdoptFile(ctx context.Context, c object.Checksum, path string, siz
 	if err := os.Rename(path, tmp); err != nil {
 		return false, fmt.Errorf("storing file '%s': %w", path, err)
 	}
-	written, err := t.stage(ctx, object.Name{Checksum: c, Type: object.TypeFile}, tmp, size)
-	if written {
-		t.mu.Lock()
-		t.stats.ContentWritten++
-		t.stats.ContentBytes += size
-		t.mu.Unlock()
-	}
-	return written, err
+	// Like libostree, adoption does not count in the transaction stats.
+	return t.stage(ctx, object.Name{Checksum: c, Type: object.TypeFile}, tmp, size)
 }
 
 // StoredSize returns the size an existing content object occupies in the
@@ -234,23 +288,38 @@ func (c *countingFile) Write(p []byte) (int, error) {
 
 func fillArchive(fd int, h *object.FileHeader, size int64, src io.Reader, level int) (int64, error) {
 	out := &countingFile{rawFile: rawFile{fd}}
+	hdr := object.MarshalArchiveHeader(h, uint64(size))
+	if h.IsSymlink() || size < tinyPayload {
+		// Small payloads skip the (large) deflate state entirely.
+		buf := make([]byte, 0, len(hdr)+int(size)+16)
+		buf = append(buf, hdr...)
+		if !h.IsSymlink() {
+			p := make([]byte, size)
+			if src != nil {
+				if _, err := io.ReadFull(src, p); err != nil {
+					return 0, err
+				}
+			}
+			buf = appendDeflateTiny(buf, p)
+		}
+		_, err := out.Write(buf)
+		return out.n, err
+	}
 	aw, err := getArchiveWriter(out, level)
 	if err != nil {
 		return 0, err
 	}
-	if _, err := aw.bw.Write(object.MarshalArchiveHeader(h, uint64(size))); err != nil {
+	if _, err := aw.bw.Write(hdr); err != nil {
 		return 0, err
 	}
-	if !h.IsSymlink() {
-		if src == nil {
-			src = emptyReader{}
-		}
-		if _, err := io.CopyBuffer(aw.fw, src, aw.buf); err != nil {
-			return 0, err
-		}
-		if err := aw.fw.Close(); err != nil {
-			return 0, err
-		}
+	if src == nil {
+		src = emptyReader{}
+	}
+	if _, err := io.CopyBuffer(aw.fw, src, aw.buf); err != nil {
+		return 0, err
+	}
+	if err := aw.fw.Close(); err != nil {
+		return 0, err
 	}
 	if err := aw.bw.Flush(); err != nil {
 		return 0, err
@@ -261,6 +330,60 @@ func fillArchive(fd int, h *object.FileHeader, size int64, src io.Reader, level 
 	default:
 	}
 	return out.n, nil
+}
+
+// tinyPayload is the size below which a payload is deflated as one
+// final block of literals (fixed Huffman codes, or stored when that is
+// smaller), which is what zlib produces for such inputs.
+const tinyPayload = 64
+
+// appendDeflateTiny appends a raw DEFLATE stream of p (one final block).
+func appendDeflateTiny(dst, p []byte) []byte {
+	bits := 3 + 7 // block header and end-of-block code
+	for _, c := range p {
+		if c < 144 {
+			bits += 8
+		} else {
+			bits += 9
+		}
+	}
+	if (bits+7)/8 > len(p)+5 {
+		// Stored block: BFINAL=1, BTYPE=00, aligned LEN and NLEN.
+		n := uint16(len(p))
+		dst = append(dst, 1, byte(n), byte(n>>8), byte(^n), byte(^n>>8))
+		return append(dst, p...)
+	}
+	var acc uint64
+	var nacc uint
+	put := func(v uint64, n uint) { // v's low n bits, LSB first
+		acc |= v << nacc
+		nacc += n
+		for nacc >= 8 {
+			dst = append(dst, byte(acc))
+			acc >>= 8
+			nacc -= 8
+		}
+	}
+	code := func(c uint32, n uint) { // Huffman codes are sent MSB first
+		var r uint64
+		for i := uint(0); i < n; i++ {
+			r = r<<1 | uint64(c>>i&1)
+		}
+		put(r, n)
+	}
+	put(1|1<<1, 3) // BFINAL=1, BTYPE=01 (fixed Huffman)
+	for _, c := range p {
+		if c < 144 {
+			code(0x30+uint32(c), 8)
+		} else {
+			code(0x190+uint32(c)-144, 9)
+		}
+	}
+	code(0, 7) // end of block (256)
+	if nacc > 0 {
+		dst = append(dst, byte(acc))
+	}
+	return dst
 }
 
 // Keep releases the transaction's lock but leaves its staging directory
@@ -406,4 +529,16 @@ func fillBareUser(fd int, h *object.FileHeader, src io.Reader) error {
 		return fmt.Errorf("futimens: %w", err)
 	}
 	return nil
+}
+
+// ReleaseWriters drops the cached deflate writers once no more content
+// objects are coming, so their memory can be reused.
+func ReleaseWriters() {
+	for {
+		select {
+		case <-archiveWriters:
+		default:
+			return
+		}
+	}
 }
