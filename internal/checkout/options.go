@@ -43,7 +43,8 @@ type Options struct {
 	// bare-user-only repositories always do.
 	BareUserOnlyDirs bool
 	// Skip, when set, is consulted with each path relative to the
-	// checkout root ("/a/file", "/a/dir/"); true skips the entry.
+	// checkout root ("/a/file", "/a/dir/"); true skips the entry. It is
+	// called from several goroutines at once.
 	Skip func(path string) bool
 	// UncompressedCache lets user-mode checkouts from archive
 	// repositories fill and hard link from uncompressed-objects-cache,

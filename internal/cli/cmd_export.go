@@ -42,11 +42,14 @@ func setupExport(in *Invocation) func([]string) error {
 			pad = st.Mode()&(fs.ModeDevice|fs.ModeCharDevice|fs.ModeNamedPipe) != 0
 			out = f
 		}
+		bw := bufio.NewWriterSize(out, 64<<10)
 		c, err := resolveRevPublic(in, r, args[0])
 		if err != nil {
+			// libarchive ends the (empty) archive even on failure.
+			export.Empty(bw, pad)
+			bw.Flush()
 			return err
 		}
-		bw := bufio.NewWriterSize(out, 64<<10)
 		// The GNU tar format carries no xattrs, so --no-xattrs changes
 		// nothing in the output.
 		if err := export.Tar(in.Ctx, r, c, bw, export.Options{Subpath: subpath, Prefix: prefix, PadRecord: pad}); err != nil {

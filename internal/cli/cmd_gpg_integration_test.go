@@ -261,3 +261,64 @@ func TestGpgCommandsMatchReference(t *testing.T) {
 		t.Errorf("unsigned commit: %s", got)
 	}
 }
+
+func TestGpgPullHooks(t *testing.T) {
+	rp, c := gpgTestRepo(t)
+	home := gpgCopyKeys(t)
+	env := map[string]string{"OSTREE_GPG_HOME": t.TempDir()}
+	if _, errs, code := gpgRun(t, setupRemoteGpgImport, env, "", "--repo="+rp, "-k", filepath.Join(home, "key1.asc"), "R1"); code != 0 {
+		t.Fatal(errs)
+	}
+	in := &Invocation{Ctx: context.Background(), Env: func(k string) string { return env[k] }}
+	r, err := repo.Open(in.Ctx, rp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	commit, err := r.LoadMetadata(in.Ctx, c, object.TypeCommit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed := func(keyID string) []byte {
+		md, err := sign.SignCommit(in.Ctx, &sign.Home{Dir: home, GPG: "-"}, t.TempDir(), commit, nil, keyID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := object.MarshalMetadata(md)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	verify, err := gpgCommitVerifier(in, r, "R1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	noSigs := "Commit " + c.String() + ": GPG verification enabled, but no signatures found (use gpg-verify=false in remote config to disable)"
+	for _, tc := range []struct {
+		name     string
+		detached []byte
+		want     string
+	}{
+		{"trusted key", signed("7FCA23D8472CDAFA"), ""},
+		{"untrusted key", signed("D8228CFECA950D41"), "Commit " + c.String() + ": Signature made "},
+		{"no detached metadata", nil, noSigs},
+		{"corrupt detached metadata", []byte("borkborkbork\n"), noSigs},
+	} {
+		err := verify(in.Ctx, c, commit, tc.detached)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.want != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.want)):
+			t.Errorf("%s: error %v, want %q", tc.name, err, tc.want)
+		}
+	}
+	if _, err := gpgCommitVerifier(in, r, "NOPE"); err == nil || err.Error() != `Remote "NOPE" not found` {
+		t.Errorf("unknown remote: %v", err)
+	}
+	if err := gpgCheckRemoteSummary(in, r, "R1", nil, nil); err != sign.ErrNoSummary {
+		t.Errorf("no summary: %v", err)
+	}
+	if err := gpgCheckRemoteSummary(in, r, "R1", []byte("summary"), nil); err != sign.ErrNoSummarySig {
+		t.Errorf("no summary.sig: %v", err)
+	}
+}

@@ -1,8 +1,13 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/gostree/gostree/internal/object"
 
 	"github.com/gostree/gostree/internal/pull"
 	"github.com/gostree/gostree/internal/repo"
@@ -32,11 +37,6 @@ func setupPullLocal(in *Invocation) func([]string) error {
 		if len(args) < 1 {
 			return Usage("DESTINATION must be specified")
 		}
-		if gpgVerify || gpgVerifySummary {
-			// Signature checking is not implemented yet; refusing is
-			// safer than pretending to verify.
-			return errors.New("GPG verification is not supported by this build")
-		}
 		if requireDeltas {
 			// A local pull never uses static deltas.
 			return errors.New("Fetch configured to require static deltas, but no summary deltas or delta index found")
@@ -48,6 +48,21 @@ func setupPullLocal(in *Invocation) func([]string) error {
 		if err != nil {
 			return err
 		}
+		if gpgVerifySummary {
+			summ, sig, err := readSummaryFiles(srcRepo.Path())
+			if err != nil {
+				return err
+			}
+			if err := gpgCheckRemoteSummary(in, r, remote, summ, sig); err != nil {
+				return err
+			}
+		}
+		var verify func(context.Context, object.Checksum, []byte, []byte) error
+		if gpgVerify {
+			if verify, err = gpgCommitVerifier(in, r, remote); err != nil {
+				return err
+			}
+		}
 		st, err := pull.Pull(in.Ctx, r, pull.NewLocalSource(srcRepo), pull.Options{
 			Refs:                  args[1:],
 			Remote:                remote,
@@ -56,6 +71,7 @@ func setupPullLocal(in *Invocation) func([]string) error {
 			Untrusted:             untrusted,
 			DisableVerifyBindings: disableVerifyBindings,
 			BareUserOnlyFiles:     bareUserOnlyFiles,
+			VerifyCommit:          verify,
 		})
 		if err != nil {
 			return err
@@ -64,4 +80,26 @@ func setupPullLocal(in *Invocation) func([]string) error {
 			st.MetadataImported, st.ContentImported, formatSizeGLib(uint64(st.ContentBytesWritten)))
 		return nil
 	}
+}
+
+// readSummaryFiles reads a repository's summary and summary.sig; a missing
+// file is nil.
+func readSummaryFiles(repoPath string) (summ, sig []byte, err error) {
+	read := func(name string) ([]byte, error) {
+		b, err := os.ReadFile(filepath.Join(repoPath, name))
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		if b == nil && err == nil {
+			b = []byte{}
+		}
+		return b, err
+	}
+	if summ, err = read("summary"); err != nil {
+		return nil, nil, err
+	}
+	if sig, err = read("summary.sig"); err != nil {
+		return nil, nil, err
+	}
+	return summ, sig, nil
 }

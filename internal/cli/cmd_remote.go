@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -80,7 +79,7 @@ func setupRemoteAdd(in *Invocation) func([]string) error {
 	in.String("repo", 0, "PATH", "Path to OSTree repository (defaults to /sysroot/ostree/repo)", &repoPath)
 	in.String("sysroot", 0, "PATH", "Use sysroot at PATH (overrides --repo)", &sysroot)
 	return func(args []string) error {
-		_, cfg, err := remoteRepo(in, repoPath, sysroot)
+		r, cfg, err := remoteRepo(in, repoPath, sysroot)
 		if err != nil {
 			return err
 		}
@@ -156,13 +155,14 @@ func setupRemoteAdd(in *Invocation) func([]string) error {
 		if gpgImport != "" {
 			// ostree imports after adding, and keeps the remote when the
 			// import fails.
-			data, err := os.ReadFile(gpgImport)
+			f, err := os.Open(gpgImport)
+			if err != nil {
+				return gioOpenError(gpgImport, err)
+			}
+			defer f.Close()
+			n, err := gpgImportKeys(in, r, cfg, name, f, nil)
 			if err != nil {
 				return err
-			}
-			n, err := cfg.ImportKeys(in.Ctx, name, data, nil)
-			if err != nil {
-				return remoteError(err)
 			}
 			printImported(in, n, name)
 		}
@@ -291,50 +291,4 @@ func printImported(in *Invocation, n int, name string) {
 		plural = ""
 	}
 	fmt.Fprintf(in.Stdout, "Imported %d GPG key%s to remote \"%s\"\n", n, plural, name)
-}
-
-func setupRemoteGPGImport(in *Invocation) func([]string) error {
-	var keyrings []string
-	var stdin bool
-	in.Strings("keyring", 'k', "FILE", "Import keys from a keyring file (repeatable)", &keyrings)
-	in.Flag("stdin", 0, "Import keys from standard input", &stdin)
-	return func(args []string) error {
-		r, err := in.OpenRepo()
-		if err != nil {
-			return err
-		}
-		if len(args) < 1 {
-			return Usage("NAME must be specified")
-		}
-		if stdin && len(keyrings) > 0 {
-			return Usage("--keyring and --stdin are mutually exclusive")
-		}
-		var data []byte
-		switch {
-		case stdin:
-			if data, err = io.ReadAll(in.Stdin); err != nil {
-				return err
-			}
-		case len(keyrings) > 0:
-			for _, k := range keyrings {
-				b, err := os.ReadFile(k)
-				if err != nil {
-					return err
-				}
-				data = append(data, b...)
-			}
-		default:
-			return fmt.Errorf("Importing keys from the default GPG keyring is not supported yet; use --keyring or --stdin")
-		}
-		cfg, err := remote.Load(in.Ctx, r)
-		if err != nil {
-			return err
-		}
-		n, err := cfg.ImportKeys(in.Ctx, args[0], data, args[1:])
-		if err != nil {
-			return remoteError(err)
-		}
-		printImported(in, n, args[0])
-		return nil
-	}
 }

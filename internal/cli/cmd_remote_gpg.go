@@ -2,11 +2,13 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/gostree/gostree/internal/object"
@@ -210,4 +212,77 @@ func gpgVerifyCommitForRemote(in *Invocation, kr *sign.Keyring, c object.Checksu
 		return fmt.Errorf("Commit %s: %w", c, err)
 	}
 	return nil
+}
+
+// gpgCommitVerifier returns the pull.Options.VerifyCommit hook for
+// --gpg-verify (or a remote's gpg-verify=true): commits must carry a valid
+// signature by a key trusted for remote name ("" for the global keys
+// only). Unparsable detached metadata counts as no signatures, as GLib's
+// lenient parsing makes it for libostree.
+func gpgCommitVerifier(in *Invocation, r *repo.Repo, name string) (func(ctx context.Context, c object.Checksum, commit, detached []byte) error, error) {
+	kr, err := remoteTrustedKeys(in, r, name)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, c object.Checksum, commit, detached []byte) error {
+		var md object.Metadata
+		if len(detached) > 0 {
+			md, _ = object.UnmarshalMetadata(detached)
+		}
+		return gpgVerifyCommitForRemote(in, kr, c, commit, md)
+	}, nil
+}
+
+// gpgCheckRemoteSummary checks a remote's summary and summary.sig (nil when
+// the file does not exist) for --gpg-verify-summary, with libostree's
+// errors ("GPG verification enabled, but no summary.sig found ...").
+func gpgCheckRemoteSummary(in *Invocation, r *repo.Repo, name string, summary, sig []byte) error {
+	kr, err := remoteTrustedKeys(in, r, name)
+	if err != nil {
+		return err
+	}
+	return sign.VerifySummary(in.Ctx, kr, summary, sig, time.Now())
+}
+
+// gpgPullHooks returns the GPGVerifyCommit and GPGVerifySummary hooks of
+// pull.RemoteOptions: each remote's trusted keys are loaded once, on
+// first use. The hooks are safe for concurrent use.
+func gpgPullHooks(in *Invocation, r *repo.Repo) (
+	verifyCommit func(ctx context.Context, remote string, c object.Checksum, commit, detached []byte) error,
+	verifySummary func(ctx context.Context, remote string, summary, sig []byte) error,
+) {
+	var mu sync.Mutex
+	cache := map[string]*sign.Keyring{}
+	keys := func(remote string) (*sign.Keyring, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if kr, ok := cache[remote]; ok {
+			return kr, nil
+		}
+		kr, err := remoteTrustedKeys(in, r, remote)
+		if err != nil {
+			return nil, err
+		}
+		cache[remote] = kr
+		return kr, nil
+	}
+	verifyCommit = func(ctx context.Context, remote string, c object.Checksum, commit, detached []byte) error {
+		kr, err := keys(remote)
+		if err != nil {
+			return err
+		}
+		var md object.Metadata
+		if len(detached) > 0 {
+			md, _ = object.UnmarshalMetadata(detached)
+		}
+		return gpgVerifyCommitForRemote(in, kr, c, commit, md)
+	}
+	verifySummary = func(ctx context.Context, remote string, summary, sig []byte) error {
+		kr, err := keys(remote)
+		if err != nil {
+			return err
+		}
+		return sign.VerifySummary(ctx, kr, summary, sig, time.Now())
+	}
+	return verifyCommit, verifySummary
 }

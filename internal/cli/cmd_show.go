@@ -206,6 +206,11 @@ func printObject(in *Invocation, r *repo.Repo, o *showOpts, t object.Type, c obj
 		}
 		// dumpCommit starts with the header printed above.
 		out.WriteString(strings.TrimPrefix(b.String(), fmt.Sprintf("commit %s\n", c)))
+		text, err := gpgShowSignatures(in, r, c, o.gpgHome, o.gpgVerifyRemote)
+		if err != nil {
+			return err
+		}
+		out.WriteString(text)
 	}
 	return nil
 }

@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/gostree/gostree/internal/fsx"
 	"github.com/gostree/gostree/internal/gvariant"
+	signpkg "github.com/gostree/gostree/internal/sign"
 	"github.com/gostree/gostree/internal/object"
 	"github.com/gostree/gostree/internal/remote"
 	"github.com/gostree/gostree/internal/repo"
@@ -40,14 +42,17 @@ func setupSummary(in *Invocation) func([]string) error {
 		}
 		switch {
 		case update:
-			if len(gpgSign) > 0 {
-				return fmt.Errorf("GPG signing the summary is not supported yet")
-			}
 			md, err := parseAdditionalMetadata(extra)
 			if err != nil {
 				return err
 			}
-			return updateSummary(in, r, md)
+			if err := updateSummary(in, r, md); err != nil {
+				return err
+			}
+			if len(gpgSign) > 0 {
+				return gpgSignSummary(in, r, gpgSign, gpgHome)
+			}
+			return nil
 		case view || raw:
 			data, err := os.ReadFile(filepath.Join(r.Path(), "summary"))
 			if err != nil {
@@ -213,4 +218,22 @@ func beU64(v gvariant.Variant) uint64 {
 func variantString(v gvariant.Variant) string {
 	s, _ := v.Value.(string)
 	return s
+}
+
+// gpgSignSummary appends signatures of the summary to summary.sig
+// (ostree_repo_add_gpg_signature_summary).
+func gpgSignSummary(in *Invocation, r *repo.Repo, keyIDs []string, homedir string) error {
+	summ, err := os.ReadFile(filepath.Join(r.Path(), "summary"))
+	if err != nil {
+		return err
+	}
+	old, err := os.ReadFile(filepath.Join(r.Path(), "summary.sig"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	sig, err := signpkg.SignSummary(in.Ctx, &signpkg.Home{Dir: homedir}, summ, old, keyIDs)
+	if err != nil {
+		return err
+	}
+	return fsx.WriteFileAtomic(filepath.Join(r.Path(), "summary.sig"), sig, 0o644, true)
 }

@@ -205,7 +205,7 @@ func (b *Builder) AddArchive(ctx context.Context, r io.Reader, opts ArchiveOptio
 	}
 	ai := &archiveImport{b: b, opts: opts, deferred: map[string][]*deferredLink{}}
 	err = ai.run(ctx, ar)
-	if werr := b.wait(); werr != nil {
+	if werr := b.wait(ctx); werr != nil {
 		return werr
 	}
 	return err

@@ -30,8 +30,8 @@ type sizeEntry struct {
 
 // Builder layers sources into a Tree and stores their objects in a
 // transaction. Content objects are hashed and written by a pool of
-// workers (one per CPU) while the sources are walked; Finish waits for
-// them. A Builder is used from one goroutine.
+// workers (one per CPU) while the sources are walked; each Add method
+// waits for them before it returns. A Builder is used from one goroutine.
 type Builder struct {
 	txn  *repo.Txn
 	repo *repo.Repo
@@ -51,6 +51,7 @@ type Builder struct {
 	sizes map[object.Checksum]sizeEntry // nil unless generating sizes
 
 	dirmetas map[string]object.Checksum // serialized dirmeta → checksum (walk goroutine only)
+	dirtrees map[object.Checksum][]byte // dirtrees to store (WriteTree)
 	devino   map[devIno]object.Checksum // --link-checkout-speedup
 	repoDev  uint64
 	noXattrs bool     // core.disable-xattrs
@@ -169,15 +170,13 @@ func (b *Builder) flush() {
 // returns the worker's error.
 func (b *Builder) failed() bool { return b.gctx.Err() != nil }
 
-// wait waits for all pending content writes.
-func (b *Builder) wait() error {
+// wait waits for all pending content writes and readies the pool for
+// the next source.
+func (b *Builder) wait(ctx context.Context) error {
 	b.flush()
 	err := b.g.Wait()
-	// A fresh group for whatever comes next (another layer after Finish
-	// is not supported, but keep the builder usable).
-	g, gctx := errgroup.WithContext(context.WithoutCancel(b.gctx))
-	g.SetLimit(runtime.NumCPU())
-	b.g, b.gctx = g, gctx
+	b.g, b.gctx = errgroup.WithContext(ctx)
+	b.g.SetLimit(runtime.NumCPU())
 	return err
 }
 
@@ -191,8 +190,30 @@ func (b *Builder) writeDirMeta(ctx context.Context, fi FileInfo, x object.Xattrs
 	return b.writeMeta(ctx, object.TypeDirMeta, data)
 }
 
+// writeDirTree names a dirtree and queues it; flushDirTrees stores the
+// queue in parallel once the whole tree is serialized.
 func (b *Builder) writeDirTree(ctx context.Context, data []byte) (object.Checksum, error) {
-	return b.writeMeta(ctx, object.TypeDirTree, data)
+	c := object.Sum(data)
+	b.mu.Lock()
+	b.stats.MetadataTotal++
+	b.mu.Unlock()
+	b.recordSize(c, object.TypeDirTree, int64(len(data)), int64(len(data)))
+	if b.dirtrees == nil {
+		b.dirtrees = map[object.Checksum][]byte{}
+	}
+	b.dirtrees[c] = data
+	return c, nil
+}
+
+// flushDirTrees stores the queued dirtrees.
+func (b *Builder) flushDirTrees(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.NumCPU())
+	for c, data := range b.dirtrees {
+		g.Go(func() error { return b.txn.WriteMetadataAs(gctx, c, object.TypeDirTree, data) })
+	}
+	b.dirtrees = nil
+	return g.Wait()
 }
 
 func (b *Builder) writeMeta(ctx context.Context, typ object.Type, data []byte) (object.Checksum, error) {

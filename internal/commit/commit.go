@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -294,7 +295,8 @@ func (b *Builder) addSource(ctx context.Context, r *repo.Repo, ts TreeSource, o 
 		} else {
 			f, err := os.Open(ts.Arg)
 			if err != nil {
-				return fmt.Errorf("Failed to open '%s': %w", ts.Arg, err)
+				abs, _ := filepath.Abs(ts.Arg)
+				return fmt.Errorf("archive_read_open_filename: Failed to open '%s'", abs)
 			}
 			defer f.Close()
 			in = f
@@ -313,7 +315,7 @@ func (b *Builder) addSource(ctx context.Context, r *repo.Repo, ts TreeSource, o 
 // WriteTree waits for the content objects and writes the dirtrees,
 // returning the root dirtree and dirmeta checksums.
 func (b *Builder) WriteTree(ctx context.Context) (object.Checksum, object.Checksum, error) {
-	if err := b.wait(); err != nil {
+	if err := b.wait(ctx); err != nil {
 		return object.Checksum{}, object.Checksum{}, err
 	}
 	// No more content: let the I/O buffers go before the metadata phase.
@@ -327,6 +329,9 @@ func (b *Builder) WriteTree(ctx context.Context) (object.Checksum, object.Checks
 	contents, err := b.root.write(ctx, b)
 	if err != nil {
 		return object.Checksum{}, object.Checksum{}, fmt.Errorf("mtree: %w", err)
+	}
+	if err := b.flushDirTrees(ctx); err != nil {
+		return object.Checksum{}, object.Checksum{}, err
 	}
 	return contents, meta, nil
 }

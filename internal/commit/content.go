@@ -12,7 +12,6 @@ import (
 
 	"github.com/gostree/gostree/internal/fsx"
 	"github.com/gostree/gostree/internal/object"
-	"github.com/gostree/gostree/internal/repo"
 )
 
 // smallFile is the size up to which a file is read into memory once,
@@ -237,7 +236,7 @@ func (b *Builder) storeFromRepo(ctx context.Context, ref *fileRef, src object.Ch
 			if err != nil {
 				return err
 			}
-			_, _, size, err := b.loadFileSize(ctx, src)
+			size, err := b.unpackedSize(ctx, src)
 			if err != nil {
 				return err
 			}
@@ -267,22 +266,21 @@ func (b *Builder) storeFromRepo(ctx context.Context, ref *fileRef, src object.Ch
 	return err
 }
 
-func (b *Builder) loadFileSize(ctx context.Context, c object.Checksum) (*object.FileHeader, io.ReadCloser, int64, error) {
+// unpackedSize is what ostree.sizes records as a content object's
+// unpacked size: the payload size, or a symlink's target length.
+func (b *Builder) unpackedSize(ctx context.Context, c object.Checksum) (int64, error) {
 	h, rc, size, err := b.repo.LoadFile(ctx, c)
 	if err != nil {
-		return nil, nil, 0, err
+		return 0, err
 	}
 	rc.Close()
 	if h.IsSymlink() {
 		size = int64(len(h.Target))
 	}
-	return h, nil, size, nil
+	return size, nil
 }
 
 func headersEqual(a, b *object.FileHeader) bool {
 	return a.UID == b.UID && a.GID == b.GID && a.Mode == b.Mode && a.Rdev == b.Rdev &&
 		a.Target == b.Target && a.Xattrs.Equal(b.Xattrs)
 }
-
-// repoMode is a helper for callers that need the mode.
-func (b *Builder) repoMode() repo.Mode { return b.mode }

@@ -42,7 +42,7 @@ func (b *Builder) AddDir(ctx context.Context, path string) error {
 		return fmt.Errorf("opendir(%s): %w", path, unix.ENOTDIR)
 	}
 	err := b.walkDir(ctx, b.root, path, "/", statInfo(&st))
-	if werr := b.wait(); werr != nil {
+	if werr := b.wait(ctx); werr != nil {
 		return werr
 	}
 	if err != nil {

@@ -18,7 +18,7 @@ func (b *Builder) AddCommit(ctx context.Context, c object.Checksum) error {
 		return err
 	}
 	err = b.addRepoDir(ctx, b.root, cm.RootTree, cm.RootMeta, "/")
-	if werr := b.wait(); werr != nil {
+	if werr := b.wait(ctx); werr != nil {
 		return werr
 	}
 	return err

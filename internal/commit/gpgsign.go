@@ -1,15 +1,13 @@
 package commit
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"os/exec"
-	"strings"
 
 	"github.com/gostree/gostree/internal/gvariant"
 	"github.com/gostree/gostree/internal/object"
 	"github.com/gostree/gostree/internal/repo"
+	"github.com/gostree/gostree/internal/sign"
 )
 
 // KeyGPGSigs is the detached-metadata key holding binary OpenPGP
@@ -17,8 +15,8 @@ import (
 const KeyGPGSigs = "ostree.gpgsigs"
 
 // GPGSign signs commit c with each key ID (a binary detached signature
-// over the commit object's bytes, made by the gpg program with the
-// keyrings of homedir, or gpg's default home when empty) and appends the
+// over the commit object's bytes, made with the secret keys of the GnuPG
+// home homedir, or the default home when empty) and appends the
 // signatures to ostree.gpgsigs in the commit's detached metadata.
 func GPGSign(ctx context.Context, r *repo.Repo, c object.Checksum, keyIDs []string, homedir string) error {
 	data, err := r.LoadMetadata(ctx, c, object.TypeCommit)
@@ -82,21 +80,5 @@ func signCommit(md object.Metadata, signType string, keys []string, getenv func(
 }
 
 func gpgDetachSign(ctx context.Context, data []byte, key, homedir string) ([]byte, error) {
-	args := []string{"--batch", "--no-tty", "--yes", "--pinentry-mode", "loopback", "--passphrase", ""}
-	if homedir != "" {
-		args = append(args, "--homedir", homedir)
-	}
-	args = append(args, "--local-user", key, "--detach-sign", "--output", "-")
-	cmd := exec.CommandContext(ctx, "gpg", args...)
-	cmd.Stdin = bytes.NewReader(data)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(errb.String())
-		if msg == "" {
-			msg = err.Error()
-		}
-		return nil, fmt.Errorf("GPG signing with key %s failed: %s", key, msg)
-	}
-	return out.Bytes(), nil
+	return (&sign.Home{Dir: homedir}).Sign(ctx, key, data)
 }

@@ -28,6 +28,22 @@ type Options struct {
 // subdirectories), the commit timestamp as every mtime, numeric owners
 // and no extended attributes (the GNU format has none).
 func Tar(ctx context.Context, r *repo.Repo, commit object.Checksum, w io.Writer, opts Options) error {
+	tw := &tarWriter{w: w}
+	if err := writeTree(ctx, r, commit, tw, opts); err != nil {
+		// libarchive still ends the archive when the export fails.
+		_ = tw.close(opts.PadRecord)
+		return err
+	}
+	return tw.close(opts.PadRecord)
+}
+
+// Empty writes an archive with no members, which is what `ostree export`
+// leaves behind when it fails before writing any.
+func Empty(w io.Writer, padRecord bool) error {
+	return (&tarWriter{w: w}).close(padRecord)
+}
+
+func writeTree(ctx context.Context, r *repo.Repo, commit object.Checksum, tw *tarWriter, opts Options) error {
 	c, err := r.LoadCommit(ctx, commit)
 	if err != nil {
 		return err
@@ -41,11 +57,8 @@ func Tar(ctx context.Context, r *repo.Repo, commit object.Checksum, w io.Writer,
 			return fmt.Errorf("export %s: %w", opts.Subpath, repo.ErrNotDirectory)
 		}
 	}
-	e := &exporter{ctx: ctx, r: r, opts: opts, mtime: int64(c.Timestamp), root: root.Path, tw: &tarWriter{w: w}}
-	if err := e.dir(root); err != nil {
-		return err
-	}
-	return e.tw.close(opts.PadRecord)
+	e := &exporter{ctx: ctx, r: r, opts: opts, mtime: int64(c.Timestamp), root: root.Path, tw: tw}
+	return e.dir(root)
 }
 
 type exporter struct {

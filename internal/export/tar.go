@@ -47,8 +47,11 @@ type header struct {
 type tarWriter struct {
 	w       io.Writer
 	written int64
-	block   [blockSize]byte
-	zeros   [blockSize]byte
+	// remaining is the data still owed to the last header written;
+	// close pads it with zeros, as libarchive does.
+	remaining int64
+	block     [blockSize]byte
+	zeros     [blockSize]byte
 }
 
 func (t *tarWriter) write(p []byte) error {
@@ -148,9 +151,23 @@ func formatNumber(v uint64, octal, full []byte) {
 	full[0] |= 0x80
 }
 
-// close writes the two zero blocks that end the archive, then pads the
-// stream to a whole 10240-byte record when padRecord is set.
+// close finishes the last entry, writes the two zero blocks that end
+// the archive, then pads the stream to a whole 10240-byte record when
+// padRecord is set.
 func (t *tarWriter) close(padRecord bool) error {
+	if t.remaining > 0 {
+		pad := t.remaining
+		for t.remaining > 0 {
+			n := min(t.remaining, blockSize)
+			if err := t.write(t.zeros[:n]); err != nil {
+				return err
+			}
+			t.remaining -= n
+		}
+		if err := t.pad(pad); err != nil {
+			return err
+		}
+	}
 	if err := t.write(t.zeros[:]); err != nil {
 		return err
 	}
@@ -171,7 +188,12 @@ func (t *tarWriter) close(padRecord bool) error {
 
 // copyData writes exactly size bytes of an entry's data and pads it.
 func (t *tarWriter) copyData(r io.Reader, size int64, name string) error {
-	n, err := io.Copy(writerFunc(t.write), io.LimitReader(r, size))
+	t.remaining = size
+	n, err := io.Copy(writerFunc(func(p []byte) error {
+		err := t.write(p)
+		t.remaining -= int64(len(p))
+		return err
+	}), io.LimitReader(r, size))
 	if err != nil {
 		return err
 	}

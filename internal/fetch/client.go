@@ -33,8 +33,8 @@ const (
 
 	defaultStallTimeout   = 60 * time.Second
 	defaultConnectTimeout = 30 * time.Second
-	defaultBackoff        = 250 * time.Millisecond
-	maxBackoff            = 10 * time.Second
+	defaultBackoff        = 100 * time.Millisecond
+	maxBackoff            = 5 * time.Second
 	// memLimit is the largest body kept in memory; larger ones go to a
 	// file.
 	memLimit = 2 << 20
@@ -51,7 +51,7 @@ type Options struct {
 	// gets.
 	Retries int
 	// Backoff is the delay before the first retry; it doubles (with
-	// jitter) up to 10 s. 0 means 250 ms.
+	// jitter) up to 5 s. 0 means 100 ms.
 	Backoff time.Duration
 	// StallTimeout fails a request that receives nothing for this long
 	// (a transient failure); 0 means 60 s.
@@ -200,7 +200,8 @@ type Request struct {
 	// Mirrors are base URLs tried in order; any failure moves on to the
 	// next one, and the last one's error is returned.
 	Mirrors []*url.URL
-	// Path is relative to each base URL ("objects/ab/cdef….filez").
+	// Path is relative to each base URL ("objects/ab/cdef….filez"); ""
+	// fetches the base URL itself.
 	Path string
 	// MaxSize limits the body; 0 means no limit.
 	MaxSize int64
@@ -283,6 +284,9 @@ func sleep(ctx context.Context, d time.Duration) error {
 // credentials, as libostree's _ostree_fetcher_uri_new_subpath does.
 func JoinURL(base *url.URL, rel string) *url.URL {
 	u := *base
+	if rel == "" {
+		return &u
+	}
 	u.Path = strings.TrimSuffix(base.Path, "/") + "/" + strings.TrimPrefix(rel, "/")
 	u.RawPath = ""
 	return &u
@@ -305,3 +309,6 @@ func ParseMirrorlist(data []byte) []*url.URL {
 	}
 	return out
 }
+
+// Concurrency is the number of requests allowed in flight.
+func (c *Client) Concurrency() int { return c.opts.Concurrency }
