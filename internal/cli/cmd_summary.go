@@ -11,10 +11,10 @@ import (
 
 	"github.com/gostree/gostree/internal/fsx"
 	"github.com/gostree/gostree/internal/gvariant"
-	signpkg "github.com/gostree/gostree/internal/sign"
 	"github.com/gostree/gostree/internal/object"
 	"github.com/gostree/gostree/internal/remote"
 	"github.com/gostree/gostree/internal/repo"
+	signpkg "github.com/gostree/gostree/internal/sign"
 	"github.com/gostree/gostree/internal/summary"
 )
 
