@@ -1,9 +1,11 @@
 package checkout
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -66,4 +68,52 @@ func readXattrsAt(dfd int, name string) (object.Xattrs, error) {
 		x = append(x, object.Xattr{Name: a[0], Value: []byte(a[1])})
 	}
 	return x.Canonical(), nil
+}
+
+// readXattrsFd reads an open file's xattrs in canonical order.
+func readXattrsFd(fd int) (object.Xattrs, error) {
+	size, err := unix.Flistxattr(fd, nil)
+	if err != nil {
+		if errors.Is(err, unix.ENOTSUP) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("flistxattr: %w", sysErr(err))
+	}
+	if size == 0 {
+		return nil, nil
+	}
+	buf := make([]byte, size)
+	if size, err = unix.Flistxattr(fd, buf); err != nil {
+		return nil, fmt.Errorf("flistxattr: %w", sysErr(err))
+	}
+	var x object.Xattrs
+	for _, name := range strings.Split(strings.TrimRight(string(buf[:size]), "\x00"), "\x00") {
+		if name == "" {
+			continue
+		}
+		v, err := fgetxattr(fd, name)
+		if err != nil {
+			return nil, err
+		}
+		x = append(x, object.Xattr{Name: name, Value: v})
+	}
+	return x.Canonical(), nil
+}
+
+func fgetxattr(fd int, name string) ([]byte, error) {
+	for {
+		size, err := unix.Fgetxattr(fd, name, nil)
+		if err != nil {
+			return nil, fmt.Errorf("fgetxattr(%s): %w", name, sysErr(err))
+		}
+		buf := make([]byte, size)
+		n, err := unix.Fgetxattr(fd, name, buf)
+		if errors.Is(err, unix.ERANGE) {
+			continue // grew meanwhile
+		}
+		if err != nil {
+			return nil, fmt.Errorf("fgetxattr(%s): %w", name, sysErr(err))
+		}
+		return buf[:n], nil
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -203,12 +204,68 @@ func (c *checkouter) header(csum object.Checksum, fi *fileInfo) (*object.FileHea
 	if fi.full != nil {
 		return fi.full, nil
 	}
+	if fi.src != nil && (fi.src.mode == repo.ModeBare || fi.src.mode == repo.ModeBareUserOnly) {
+		h, f, err := openBareObject(fi.src, fi.srcFd, fi.srcName)
+		if err != nil {
+			return nil, fmt.Errorf("Opening content object %s: %w", csum, sysErr(err))
+		}
+		fi.full = h
+		if f != nil {
+			fi.payload = f
+		}
+		return h, nil
+	}
 	h, rc, _, err := c.r.LoadFile(c.ctx, csum)
 	if err != nil {
 		return nil, fmt.Errorf("Opening content object %s: %w", csum, sysErr(err))
 	}
 	fi.full, fi.payload = h, rc
 	return h, nil
+}
+
+// openBareObject reads a bare or bare-user-only object's header from the
+// file itself, as the repository does, and opens its payload (nil for a
+// symlink).
+func openBareObject(s *source, dfd int, name string) (*object.FileHeader, *os.File, error) {
+	fd, err := unix.Openat(dfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.ELOOP) {
+		var st unix.Stat_t
+		if err := unix.Fstatat(dfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return nil, nil, err
+		}
+		target, err := readlinkAt(dfd, name)
+		if err != nil {
+			return nil, nil, err
+		}
+		h := &object.FileHeader{UID: st.Uid, GID: st.Gid, Mode: st.Mode, Target: target}
+		if s.mode == repo.ModeBare {
+			if h.Xattrs, err = readXattrsAt(dfd, name); err != nil {
+				return nil, nil, err
+			}
+		} else {
+			h.UID, h.GID = 0, 0
+		}
+		return h, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	f := os.NewFile(uintptr(fd), name)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	h := &object.FileHeader{UID: st.Uid, GID: st.Gid, Mode: st.Mode}
+	if s.mode == repo.ModeBare {
+		if h.Xattrs, err = readXattrsFd(fd); err != nil {
+			f.Close()
+			return nil, nil, err
+		}
+	} else {
+		h.UID, h.GID = 0, 0
+	}
+	return h, f, nil
 }
 
 // hardlinkFromChain links the object from the first repository of the

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -139,7 +140,7 @@ func (t *tmpFile) linkAt(dfd int, name string, mode linkMode) error {
 	if mode == linkReplace {
 		for range 100 {
 			tmp := randomName(".tmp-checkout-")
-			err := unix.Linkat(unix.AT_FDCWD, src, dfd, tmp, unix.AT_SYMLINK_FOLLOW)
+			err := linkTmpFd(int(t.f.Fd()), src, dfd, tmp)
 			if errors.Is(err, unix.EEXIST) {
 				continue
 			}
@@ -154,7 +155,7 @@ func (t *tmpFile) linkAt(dfd int, name string, mode linkMode) error {
 		}
 		return fmt.Errorf("linkat: %w", sysErr(unix.EEXIST))
 	}
-	err := unix.Linkat(unix.AT_FDCWD, src, dfd, name, unix.AT_SYMLINK_FOLLOW)
+	err := linkTmpFd(int(t.f.Fd()), src, dfd, name)
 	if err == nil || (mode == linkIgnoreExist && errors.Is(err, unix.EEXIST)) {
 		return nil
 	}
@@ -265,4 +266,23 @@ func sysErr(err error) error {
 		return errnoError{en}
 	}
 	return err
+}
+
+// emptyPathLink is cleared once linkat(AT_EMPTY_PATH) turns out to need a
+// capability this process lacks.
+var emptyPathLink atomic.Bool
+
+func init() { emptyPathLink.Store(true) }
+
+// linkTmpFd gives an O_TMPFILE inode a name: directly through its fd
+// when allowed (CAP_DAC_READ_SEARCH), else through /proc/self/fd.
+func linkTmpFd(fd int, procSrc string, dfd int, name string) error {
+	if emptyPathLink.Load() {
+		err := unix.Linkat(fd, "", dfd, name, unix.AT_EMPTY_PATH)
+		if !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.EPERM) {
+			return err
+		}
+		emptyPathLink.Store(false)
+	}
+	return unix.Linkat(unix.AT_FDCWD, procSrc, dfd, name, unix.AT_SYMLINK_FOLLOW)
 }
