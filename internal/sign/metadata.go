@@ -52,16 +52,16 @@ func sigsValue(sigs [][]byte) gvariant.Variant {
 // edited as libostree's GVariantDict edits it (so other keys may be
 // reordered the way GLib's hash table orders them). md is not modified.
 func AppendSignature(md object.Metadata, sig []byte) object.Metadata {
-	d := newGVDictFrom(md)
+	d := object.NewVarDictFrom(md)
 	var sigs [][]byte
-	if v, ok := d.lookup(MetadataKey); ok {
+	if v, ok := d.Lookup(MetadataKey); ok {
 		if old, ok := Signatures(object.Metadata{{Key: MetadataKey, Value: v}}); ok {
 			sigs = old
 		}
 	}
 	sigs = append(append([][]byte{}, sigs...), sig)
-	d.insert(MetadataKey, sigsValue(sigs))
-	return d.end()
+	d.Insert(MetadataKey, sigsValue(sigs))
+	return d.End()
 }
 
 // replaceSignatures returns md with ostree.gpgsigs set to sigs, or
@@ -69,13 +69,13 @@ func AppendSignature(md object.Metadata, sig []byte) object.Metadata {
 // is never nil: libostree writes an empty dictionary rather than
 // deleting the detached metadata.
 func replaceSignatures(md object.Metadata, sigs [][]byte) object.Metadata {
-	d := newGVDictFrom(md)
+	d := object.NewVarDictFrom(md)
 	if len(sigs) == 0 {
-		d.remove(MetadataKey)
+		d.Remove(MetadataKey)
 	} else {
-		d.insert(MetadataKey, sigsValue(sigs))
+		d.Insert(MetadataKey, sigsValue(sigs))
 	}
-	out := d.end()
+	out := d.End()
 	if out == nil {
 		out = object.Metadata{}
 	}

@@ -210,18 +210,18 @@ func ReindexDeltas(ctx context.Context, r *repo.Repo) error {
 			}
 			return froms[i].String() < froms[j].String()
 		})
-		dd := newVarDict()
+		dd := object.NewVarDict()
 		for _, from := range froms {
 			d := Delta{From: from, To: to}
 			digest, err := d.SuperblockDigest(r)
 			if err != nil {
 				return err
 			}
-			dd.insert(d.Name(), gvariant.NewVariant("ay", digest))
+			dd.Insert(d.Name(), gvariant.NewVariant("ay", digest))
 		}
-		idx := newVarDict()
-		idx.insert(KeyStaticDeltas, gvariant.Variant{Type: object.MetadataType, Value: metaValue(dd.end())})
-		data, err := object.MarshalMetadata(idx.end())
+		idx := object.NewVarDict()
+		idx.Insert(KeyStaticDeltas, gvariant.Variant{Type: object.MetadataType, Value: metaValue(dd.End())})
+		data, err := object.MarshalMetadata(idx.End())
 		if err != nil {
 			return fmt.Errorf("delta index %s: %w", to, err)
 		}

@@ -43,9 +43,9 @@ func WriteMetadataCommit(ctx context.Context, r *repo.Repo, additional object.Me
 	if err != nil {
 		return object.Checksum{}, err
 	}
-	md := newVarDictFrom(additional)
-	md.insert("ostree.collection-binding", gvariant.NewVariant("s", cid))
-	md.insert("ostree.ref-binding", gvariant.NewVariant("as", []any{MetadataRef}))
+	md := object.NewVarDictFrom(additional)
+	md.Insert("ostree.collection-binding", gvariant.NewVariant("s", cid))
+	md.Insert("ostree.ref-binding", gvariant.NewVariant("as", []any{MetadataRef}))
 
 	txn, err := r.Begin(ctx)
 	if err != nil {
@@ -61,7 +61,7 @@ func WriteMetadataCommit(ctx context.Context, r *repo.Repo, additional object.Me
 		return object.Checksum{}, err
 	}
 	data, err := object.MarshalCommit(&object.Commit{
-		Metadata:  md.end(),
+		Metadata:  md.End(),
 		Parent:    parent,
 		Timestamp: timestamp,
 		RootTree:  tree,

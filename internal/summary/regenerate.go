@@ -38,7 +38,7 @@ type Options struct {
 // Build computes the summary of r as ostree_repo_regenerate_summary does,
 // without writing anything.
 func Build(ctx context.Context, r *repo.Repo, opts Options) (*Summary, error) {
-	dict := newVarDictFrom(opts.Additional)
+	dict := object.NewVarDictFrom(opts.Additional)
 	var refs []Ref
 	cfg := r.Config()
 	mainID := r.CollectionID()
@@ -69,16 +69,16 @@ func Build(ctx context.Context, r *repo.Repo, opts Options) (*Summary, error) {
 		if err != nil {
 			return nil, err
 		}
-		dd := newVarDict()
+		dd := object.NewVarDict()
 		for _, d := range deltas {
 			digest, err := d.SuperblockDigest(r)
 			if err != nil {
 				return nil, err
 			}
-			dd.insert(d.Name(), gvariant.NewVariant("ay", digest))
+			dd.Insert(d.Name(), gvariant.NewVariant("ay", digest))
 		}
 		if len(deltas) > 0 {
-			dict.insert(KeyStaticDeltas, gvariant.Variant{Type: object.MetadataType, Value: metaValue(dd.end())})
+			dict.Insert(KeyStaticDeltas, gvariant.Variant{Type: object.MetadataType, Value: metaValue(dd.End())})
 		}
 	}
 
@@ -86,18 +86,18 @@ func Build(ctx context.Context, r *repo.Repo, opts Options) (*Summary, error) {
 	if now.IsZero() {
 		now = time.Now()
 	}
-	dict.insert(KeyLastModified, gvariant.NewVariant("t", bits.ReverseBytes64(uint64(now.Unix()))))
+	dict.Insert(KeyLastModified, gvariant.NewVariant("t", bits.ReverseBytes64(uint64(now.Unix()))))
 	mode, ok := cfg.Value("core", "mode")
 	if !ok {
 		mode = "bare"
 	}
-	dict.insert(KeyMode, gvariant.NewVariant("s", mode))
+	dict.Insert(KeyMode, gvariant.NewVariant("s", mode))
 	tomb, err := cfg.Bool("core", "tombstone-commits", false)
 	if err != nil {
 		return nil, fmt.Errorf("core.tombstone-commits: %w", err)
 	}
-	dict.insert(KeyTombstoneCommits, gvariant.NewVariant("b", tomb))
-	dict.insert(KeyIndexedDeltas, gvariant.NewVariant("b", true))
+	dict.Insert(KeyTombstoneCommits, gvariant.NewVariant("b", tomb))
+	dict.Insert(KeyIndexedDeltas, gvariant.NewVariant("b", true))
 
 	remoteID := opts.RemoteCollectionID
 	if remoteID == nil {
@@ -132,12 +132,12 @@ func Build(ctx context.Context, r *repo.Repo, opts Options) (*Summary, error) {
 		}
 	}
 	if mainID != "" {
-		dict.insert(KeyCollectionID, gvariant.NewVariant("s", mainID))
+		dict.Insert(KeyCollectionID, gvariant.NewVariant("s", mainID))
 	}
 	if len(cols) > 0 {
-		dict.insert(KeyCollectionMap, collectionMapValue(cols))
+		dict.Insert(KeyCollectionMap, collectionMapValue(cols))
 	}
-	return &Summary{Refs: refs, Metadata: dict.end()}, nil
+	return &Summary{Refs: refs, Metadata: dict.End()}, nil
 }
 
 // maxTimestamp is the first second GLib's GDateTime cannot represent
@@ -159,14 +159,14 @@ func refEntry(ctx context.Context, r *repo.Repo, name, rev string) (Ref, error) 
 	if err != nil {
 		return Ref{}, fmt.Errorf("commit %s: %w", c, err)
 	}
-	d := newVarDict()
+	d := object.NewVarDict()
 	if cm.Timestamp < maxTimestamp {
-		d.insert(KeyCommitTimestamp, gvariant.NewVariant("t", bits.ReverseBytes64(cm.Timestamp)))
+		d.Insert(KeyCommitTimestamp, gvariant.NewVariant("t", bits.ReverseBytes64(cm.Timestamp)))
 	}
 	if v, ok := cm.Metadata.String("version"); ok {
-		d.insert(KeyCommitVersion, gvariant.NewVariant("s", v))
+		d.Insert(KeyCommitVersion, gvariant.NewVariant("s", v))
 	}
-	return Ref{Name: name, CommitSize: uint64(len(data)), Checksum: c, Metadata: d.end()}, nil
+	return Ref{Name: name, CommitSize: uint64(len(data)), Checksum: c, Metadata: d.End()}, nil
 }
 
 // Regenerate rewrites r's summary file from its refs, deltas and config,

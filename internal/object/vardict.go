@@ -1,16 +1,13 @@
-package summary
+package object
 
-import (
-	"github.com/gostree/gostree/internal/gvariant"
-	"github.com/gostree/gostree/internal/object"
-)
+import "github.com/gostree/gostree/internal/gvariant"
 
-// varDict builds an a{sv} in the order libostree's GVariantDict gives:
-// the iteration order of a GLib 2.74 GHashTable keyed by g_str_hash. The
-// summary's metadata, its per-ref metadata and the ostree-metadata commit
-// are built this way, so reproducing the order makes our files byte for
-// byte those of the reference.
-type varDict struct {
+// VarDict builds an a{sv} in the order libostree's GVariantDict gives:
+// the iteration order of a GLib 2.74 GHashTable keyed by g_str_hash.
+// libostree builds commit metadata, detached metadata, summaries and
+// summary.sig through GVariantDicts, so reproducing the order keeps our
+// objects and files byte for byte those of the reference.
+type VarDict struct {
 	size, mod, mask int
 	hashes          []uint32 // 0 unused, 1 tombstone, else the key's hash
 	keys            []string
@@ -27,8 +24,9 @@ var primeMod = [...]int{1, 2, 3, 7, 13, 31, 61, 127, 251, 509, 1021, 2039, 4093,
 
 const minShift = 3
 
-func newVarDict() *varDict {
-	d := &varDict{}
+// NewVarDict is an empty GVariantDict.
+func NewVarDict() *VarDict {
+	d := &VarDict{}
 	d.setShift(minShift)
 	d.hashes = make([]uint32, d.size)
 	d.keys = make([]string, d.size)
@@ -36,17 +34,17 @@ func newVarDict() *varDict {
 	return d
 }
 
-// newVarDictFrom is g_variant_dict_init with an a{sv}: its entries are
+// NewVarDictFrom is g_variant_dict_init with an a{sv}: its entries are
 // inserted in order.
-func newVarDictFrom(m object.Metadata) *varDict {
-	d := newVarDict()
+func NewVarDictFrom(m Metadata) *VarDict {
+	d := NewVarDict()
 	for _, e := range m {
-		d.insert(e.Key, e.Value)
+		d.Insert(e.Key, e.Value)
 	}
 	return d
 }
 
-func (d *varDict) setShift(shift int) {
+func (d *VarDict) setShift(shift int) {
 	d.size = 1 << shift
 	d.mod = primeMod[shift]
 	d.mask = d.size - 1
@@ -61,10 +59,10 @@ func strHash(s string) uint32 {
 	return h
 }
 
-func (d *varDict) toIndex(h uint32) int { return int(uint64(h*11) % uint64(d.mod)) }
+func (d *VarDict) toIndex(h uint32) int { return int(uint64(h*11) % uint64(d.mod)) }
 
 // lookupNode is g_hash_table_lookup_node.
-func (d *varDict) lookupNode(key string) (int, uint32) {
+func (d *VarDict) lookupNode(key string) (int, uint32) {
 	h := strHash(key)
 	if h < 2 {
 		h = 2
@@ -88,9 +86,9 @@ func (d *varDict) lookupNode(key string) (int, uint32) {
 	return i, h
 }
 
-// insert is g_variant_dict_insert_value: g_hash_table_insert, which keeps
+// Insert is g_variant_dict_insert_value: g_hash_table_insert, which keeps
 // an existing key's slot and replaces its value.
-func (d *varDict) insert(key string, v gvariant.Variant) {
+func (d *VarDict) Insert(key string, v gvariant.Variant) {
 	i, h := d.lookupNode(key)
 	old := d.hashes[i]
 	if old >= 2 {
@@ -107,14 +105,14 @@ func (d *varDict) insert(key string, v gvariant.Variant) {
 	}
 }
 
-func (d *varDict) maybeResize() {
+func (d *VarDict) maybeResize() {
 	if (d.size > d.nnodes*4 && d.size > 1<<minShift) || d.size <= d.noccupied+d.noccupied/16 {
 		d.resize()
 	}
 }
 
 // resize is g_hash_table_resize with its in-place relocation.
-func (d *varDict) resize() {
+func (d *VarDict) resize() {
 	oldSize := d.size
 	n := int(float64(d.nnodes) * 1.333)
 	shift := 0
@@ -170,13 +168,35 @@ func (d *varDict) resize() {
 	d.noccupied = d.nnodes
 }
 
-// end is g_variant_dict_end: the entries in bucket order.
-func (d *varDict) end() object.Metadata {
-	out := make(object.Metadata, 0, d.nnodes)
+// End is g_variant_dict_end: the entries in bucket order.
+func (d *VarDict) End() Metadata {
+	out := make(Metadata, 0, d.nnodes)
 	for i, h := range d.hashes {
 		if h >= 2 {
-			out = append(out, object.MetaEntry{Key: d.keys[i], Value: d.vals[i]})
+			out = append(out, MetaEntry{Key: d.keys[i], Value: d.vals[i]})
 		}
 	}
 	return out
+}
+
+// Lookup is g_variant_dict_lookup_value.
+func (d *VarDict) Lookup(key string) (gvariant.Variant, bool) {
+	i, _ := d.lookupNode(key)
+	if d.hashes[i] < 2 {
+		return gvariant.Variant{}, false
+	}
+	return d.vals[i], true
+}
+
+// Remove is g_variant_dict_remove: g_hash_table_remove leaves a
+// tombstone and may shrink the table.
+func (d *VarDict) Remove(key string) {
+	i, _ := d.lookupNode(key)
+	if d.hashes[i] < 2 {
+		return
+	}
+	d.hashes[i] = 1
+	d.keys[i], d.vals[i] = "", gvariant.Variant{}
+	d.nnodes--
+	d.maybeResize()
 }
