@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gostree/gostree/internal/errdefs"
+	"github.com/gostree/gostree/internal/fsx"
 	"github.com/gostree/gostree/internal/object"
 )
 
@@ -33,53 +34,16 @@ func (t *Txn) WriteTrustedFile(ctx context.Context, c object.Checksum, h *object
 	if err := h.Validate(); err != nil {
 		return false, 0, fmt.Errorf("%w: %v", errdefs.ErrInvalid, err)
 	}
-	if t.r.mode == ModeBareUserOnly && !h.IsSymlink() {
-		if bad := h.Mode &^ object.ModeFmt &^ 0o775; bad != 0 {
-			return false, 0, fmt.Errorf("Content object %s: invalid mode 0%04o with bits 0%04o: %w", c, h.Mode, bad, errdefs.ErrInvalid)
-		}
+	if err := t.r.checkContentMode(c, h); err != nil {
+		return false, 0, err
 	}
-	if h.IsSymlink() {
-		size, payload = 0, nil
-	}
-	var src io.Reader
-	if payload != nil {
-		src = &countingReader{r: payload}
-	}
-	t.mu.Lock()
-	t.stats.ContentTotal++
-	t.mu.Unlock()
-	tmp := t.tempPath()
-	stored := size
-	var err error
-	switch t.r.mode {
-	case ModeArchive:
-		stored, err = writeArchivePooled(tmp, h, size, src, t.r.zlibLevel)
-	case ModeBareUser:
-		err = writeTrustedBareUser(tmp, h, src)
-	case ModeBareUserOnly:
-		err = writeTrustedBare(tmp, h, src, false)
-	default:
-		hh := *h
-		if t.r.disableXattrs {
-			hh.Xattrs = nil
-		}
-		err = writeTrustedBare(tmp, &hh, src, true)
-	}
+	tmp, stored, err := t.writeContentTemp(h, &size, payload)
 	if err != nil {
-		unix.Unlink(tmp)
 		return false, 0, fmt.Errorf("write content object %s: %w", c, err)
 	}
-	if cr, ok := src.(*countingReader); ok && cr.n != size {
-		unix.Unlink(tmp)
-		return false, 0, fmt.Errorf("file payload is %d bytes, expected %d", cr.n, size)
-	}
+	t.countContent()
 	written, err := t.stageNew(object.Name{Checksum: c, Type: object.TypeFile}, tmp, size)
-	if written {
-		t.mu.Lock()
-		t.stats.ContentWritten++
-		t.stats.ContentBytes += size
-		t.mu.Unlock()
-	}
+	t.countWritten(written, size)
 	return written, stored, err
 }
 
@@ -88,62 +52,104 @@ func (t *Txn) WriteTrustedFile(ctx context.Context, c object.Checksum, h *object
 // already exists. It returns the checksum, whether the object was newly
 // staged, and its stored size (see WriteTrustedFile).
 func (t *Txn) WriteFileStream(ctx context.Context, h *object.FileHeader, size int64, payload io.Reader) (object.Checksum, bool, int64, error) {
+	return t.writeHashed(ctx, h, size, payload, nil)
+}
+
+// writeHashed writes a content object while hashing it; with expected
+// set, a different checksum is an error and nothing is staged.
+func (t *Txn) writeHashed(ctx context.Context, h *object.FileHeader, size int64, payload io.Reader, expected *object.Checksum) (object.Checksum, bool, int64, error) {
 	if err := h.Validate(); err != nil {
 		return object.Checksum{}, false, 0, fmt.Errorf("%w: %v", errdefs.ErrInvalid, err)
 	}
 	hasher := object.NewFileHasher(h)
-	if h.IsSymlink() {
-		size, payload = 0, nil
-	} else {
+	if !h.IsSymlink() && payload != nil {
 		payload = io.TeeReader(payload, hasher)
 	}
-	var src io.Reader
+	tmp, stored, err := t.writeContentTemp(h, &size, payload)
+	c := object.HashSum(hasher)
+	if err != nil {
+		return c, false, 0, err
+	}
+	if expected != nil && *expected != c {
+		unix.Unlink(tmp)
+		return c, false, 0, fmt.Errorf("corrupted object %s (actual checksum is %s): %w", *expected, c, errdefs.ErrCorrupt)
+	}
+	if err := t.r.checkContentMode(c, h); err != nil {
+		unix.Unlink(tmp)
+		return c, false, 0, err
+	}
+	t.countContent()
+	written, err := t.stage(ctx, object.Name{Checksum: c, Type: object.TypeFile}, tmp, size)
+	t.countWritten(written, size)
+	return c, written, stored, err
+}
+
+// writeContentTemp writes h and its payload in this repo's storage form
+// to a new temp file in the staging dir. It zeroes *size for symlinks and
+// fails, leaving nothing behind, when the payload is not *size bytes.
+func (t *Txn) writeContentTemp(h *object.FileHeader, size *int64, payload io.Reader) (string, int64, error) {
+	if h.IsSymlink() {
+		*size, payload = 0, nil
+	}
+	var src *countingReader
+	var r io.Reader
 	if payload != nil {
 		src = &countingReader{r: payload}
+		r = src
 	}
 	tmp := t.tempPath()
-	stored := size
+	stored := *size
 	var err error
 	switch t.r.mode {
 	case ModeArchive:
-		stored, err = writeArchivePooled(tmp, h, size, src, t.r.zlibLevel)
+		stored, err = writeArchivePooled(tmp, h, *size, r, t.r.zlibLevel)
 	case ModeBareUser:
-		err = writeTrustedBareUser(tmp, h, src)
+		err = writeTrustedBareUser(tmp, h, r)
 	case ModeBareUserOnly:
-		err = writeTrustedBare(tmp, h, src, false)
+		err = writeTrustedBare(tmp, h, r, false)
 	default:
+		// Ownership is always applied; core.disable-xattrs only drops xattrs.
 		hh := *h
 		if t.r.disableXattrs {
 			hh.Xattrs = nil
 		}
-		err = writeTrustedBare(tmp, &hh, src, true)
+		err = writeTrustedBare(tmp, &hh, r, true)
 	}
-	c := object.HashSum(hasher)
-	if err == nil {
-		if cr, ok := src.(*countingReader); ok && cr.n != size {
-			err = fmt.Errorf("file payload is %d bytes, expected %d", cr.n, size)
-		}
-	}
-	if err == nil && t.r.mode == ModeBareUserOnly && !h.IsSymlink() {
-		if bad := h.Mode &^ object.ModeFmt &^ 0o775; bad != 0 {
-			err = fmt.Errorf("Content object %s: invalid mode 0%04o with bits 0%04o: %w", c, h.Mode, bad, errdefs.ErrInvalid)
-		}
+	if err == nil && src != nil && src.n != *size {
+		err = fmt.Errorf("file payload is %d bytes, expected %d", src.n, *size)
 	}
 	if err != nil {
 		unix.Unlink(tmp)
-		return c, false, 0, err
+		return "", 0, err
 	}
+	return tmp, stored, nil
+}
+
+// checkContentMode rejects modes a bare-user-only repo cannot hold.
+func (r *Repo) checkContentMode(c object.Checksum, h *object.FileHeader) error {
+	if r.mode != ModeBareUserOnly || h.IsSymlink() {
+		return nil
+	}
+	if bad := h.Mode &^ object.ModeFmt &^ 0o775; bad != 0 {
+		return fmt.Errorf("Content object %s: invalid mode 0%04o with bits 0%04o: %w", c, h.Mode, bad, errdefs.ErrInvalid)
+	}
+	return nil
+}
+
+func (t *Txn) countContent() {
 	t.mu.Lock()
 	t.stats.ContentTotal++
 	t.mu.Unlock()
-	written, err := t.stage(ctx, object.Name{Checksum: c, Type: object.TypeFile}, tmp, size)
-	if written {
-		t.mu.Lock()
-		t.stats.ContentWritten++
-		t.stats.ContentBytes += size
-		t.mu.Unlock()
+}
+
+func (t *Txn) countWritten(written bool, size int64) {
+	if !written {
+		return
 	}
-	return c, written, stored, err
+	t.mu.Lock()
+	t.stats.ContentWritten++
+	t.stats.ContentBytes += size
+	t.mu.Unlock()
 }
 
 // stageNew records a verified temp file as the object; the caller has
@@ -313,7 +319,7 @@ func fillArchive(fd int, h *object.FileHeader, size int64, src io.Reader, level 
 		return 0, err
 	}
 	if src == nil {
-		src = emptyReader{}
+		src = strings.NewReader("")
 	}
 	if _, err := io.CopyBuffer(aw.fw, src, aw.buf); err != nil {
 		return 0, err
@@ -450,6 +456,26 @@ func zeroMtime(fd int) error {
 	return nil
 }
 
+// writeBareSymlink makes a symlink object: a real symlink with, in bare
+// repos, the recorded owner and xattrs.
+func writeBareSymlink(tmp string, h *object.FileHeader, withOwner bool) error {
+	if err := os.Symlink(h.Target, tmp); err != nil {
+		return err
+	}
+	if !withOwner {
+		return nil
+	}
+	if err := os.Lchown(tmp, int(h.UID), int(h.GID)); err != nil {
+		return err
+	}
+	for _, x := range h.Xattrs {
+		if err := fsx.Lsetxattr(tmp, x.Name, x.Value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func createTemp(tmp string) (int, error) {
 	return unix.Open(tmp, unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_CLOEXEC, 0o600)
 }
@@ -457,7 +483,7 @@ func createTemp(tmp string) (int, error) {
 // writeTrustedBare writes a bare (withOwner) or bare-user-only object.
 func writeTrustedBare(tmp string, h *object.FileHeader, src io.Reader, withOwner bool) error {
 	if h.IsSymlink() {
-		return writeBareTemp(tmp, h, nil, withOwner)
+		return writeBareSymlink(tmp, h, withOwner)
 	}
 	fd, err := createTemp(tmp)
 	if err != nil {
