@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"github.com/gostree/gostree/internal/object"
 	"github.com/gostree/gostree/internal/pull"
 	"github.com/gostree/gostree/internal/repo"
+	"github.com/gostree/gostree/internal/sign"
 )
 
 func setupPull(in *Invocation) func([]string) error {
@@ -114,6 +116,18 @@ func setupPull(in *Invocation) func([]string) error {
 				return err
 			}
 			opts.TimestampCheckFrom = &c
+		}
+		// Signatures are checked with the keys trusted for the remote
+		// (gpg-verify, gpg-verify-summary).
+		var verifySummary func(ctx context.Context, remote string, summary, sig []byte) error
+		opts.GPGVerifyCommit, verifySummary = gpgPullHooks(in, r)
+		opts.GPGVerifySummary = func(ctx context.Context, remote string, summary, sig []byte) error {
+			// GLib reads a damaged summary.sig as holding no signatures,
+			// and libostree says so.
+			if _, err := sign.UnmarshalSummarySig(sig); err != nil {
+				return sign.ErrNoSignatures
+			}
+			return verifySummary(ctx, remote, summary, sig)
 		}
 		for _, p := range localCaches {
 			cr, err := repo.Open(in.Ctx, p)

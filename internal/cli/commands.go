@@ -22,7 +22,7 @@ func rootCommand() *Command {
 		{Name: "ls", Summary: "List file paths", Usage: "COMMIT [PATH...]", Setup: setupLs},
 		{Name: "prune", Summary: "Search for unreachable objects", Setup: setupPrune},
 		{Name: "pull-local", Summary: "Copy data from SRC_REPO", Usage: "SRC_REPO [REFS...]", Setup: setupPullLocal},
-		{Name: "pull", Summary: "Download data from remote repository", Usage: "REMOTE [BRANCH...]", Setup: notImplemented},
+		{Name: "pull", Summary: "Download data from remote repository", Usage: "REMOTE [BRANCH...]", Setup: setupPull},
 		{Name: "refs", Summary: "List refs", Usage: "[PREFIX]", Setup: setupRefs},
 		remoteCommand(),
 		{Name: "reset", Summary: "Reset a REF to a previous COMMIT", Usage: "REF COMMIT", Setup: setupReset},
@@ -31,6 +31,7 @@ func rootCommand() *Command {
 		{Name: "show", Summary: "Output a metadata object", Usage: "OBJECT", Setup: setupShow},
 		staticDeltaCommand(),
 		{Name: "summary", Summary: "Manage summary metadata", Setup: setupSummary},
+		{Name: "serve", Summary: "Serve the repository over HTTP", Hidden: true, Setup: setupServe},
 	}}
 }
 

@@ -24,7 +24,7 @@ const (
 	// DefaultConcurrency bounds parallel requests. libostree keeps 8 in
 	// flight; more hides latency better, and one keep-alive connection
 	// per slot (or HTTP/2 streams) costs servers little.
-	DefaultConcurrency = 16
+	DefaultConcurrency = 32
 	// DefaultUserAgent is what libostree 2022.7 sends.
 	DefaultUserAgent = "libostree/2022.7"
 	// MaxMetadataSize is OSTREE_MAX_METADATA_SIZE, the default limit for
@@ -37,7 +37,7 @@ const (
 	maxBackoff            = 5 * time.Second
 	// memLimit is the largest body kept in memory; larger ones go to a
 	// file.
-	memLimit = 2 << 20
+	memLimit = 256 << 10
 )
 
 // Options configure a Client. The zero value is usable, except that
@@ -75,6 +75,10 @@ type Options struct {
 	Proxy string
 	// DisableHTTP2 keeps to HTTP/1.1 (http2=false).
 	DisableHTTP2 bool
+	// CookieFile is a Netscape cookie file whose matching cookies go
+	// with every request (REPO/REMOTE.cookies.txt); it is read once, and
+	// a missing file means no cookies.
+	CookieFile string
 	// TmpDir keeps partial downloads of resumable requests between
 	// processes (a repository's tmp/); "" keeps them in memory only.
 	TmpDir string
@@ -91,6 +95,7 @@ type Client struct {
 	bytes    atomic.Int64
 	requests atomic.Int64
 	partials *partials
+	cookies  []cookie
 }
 
 // New makes a Client.
@@ -131,6 +136,13 @@ func New(opts Options) (*Client, error) {
 	}
 	if opts.TmpDir != "" {
 		c.partials = loadPartials(opts.TmpDir)
+	}
+	if opts.CookieFile != "" {
+		data, err := os.ReadFile(opts.CookieFile)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("cookie file: %w", err)
+		}
+		c.cookies = parseCookies(data)
 	}
 	return c, nil
 }

@@ -3,12 +3,14 @@ package fetch
 import (
 	"bytes"
 	"context"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -573,5 +575,94 @@ func TestParseMirrorlist(t *testing.T) {
 	}
 	if u := JoinURL(mustURL(t, "http://u:p@h/base/"), "objects/ab/c.filez"); u.String() != "http://u:p@h/base/objects/ab/c.filez" {
 		t.Errorf("JoinURL %s", u)
+	}
+}
+
+func TestHTTP2AndTLS(t *testing.T) {
+	var protos sync.Map
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		protos.Store(r.Proto, true)
+		w.Write([]byte("ok"))
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	base := mustURL(t, srv.URL)
+	// The test certificate is not trusted: tls-permissive or tls-ca-path.
+	if _, _, err := fetchBytes(t, newClient(t, Options{}), &Request{Mirrors: []*url.URL{base}, Path: "x"}); err == nil || IsTransient(err) {
+		t.Errorf("untrusted certificate: %v", err)
+	}
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644)
+	for _, opts := range []Options{{TLSPermissive: true}, {TLSCAFile: ca}} {
+		c := newClient(t, opts)
+		for i := range 5 {
+			if got, _, err := fetchBytes(t, c, &Request{Mirrors: []*url.URL{base}, Path: fmt.Sprint(i)}); err != nil || string(got) != "ok" {
+				t.Fatalf("%+v: %q, %v", opts, got, err)
+			}
+		}
+	}
+	if _, ok := protos.Load("HTTP/2.0"); !ok {
+		t.Error("HTTP/2 not used")
+	}
+	protos.Clear()
+	c := newClient(t, Options{TLSPermissive: true, DisableHTTP2: true})
+	fetchBytes(t, c, &Request{Mirrors: []*url.URL{base}, Path: "y"})
+	if _, ok := protos.Load("HTTP/1.1"); !ok {
+		t.Error("http2=false still used HTTP/2")
+	}
+}
+
+func FuzzParseMirrorlist(f *testing.F) {
+	f.Add([]byte("# c\nhttp://a/x\n\nhttps://b/y\r\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, u := range ParseMirrorlist(b) {
+			if u.Scheme != "http" && u.Scheme != "https" {
+				t.Errorf("kept %s", u)
+			}
+		}
+	})
+}
+
+func FuzzContentRangeStart(f *testing.F) {
+	f.Add("bytes 10-19/20")
+	f.Fuzz(func(t *testing.T, h string) {
+		if n, ok := contentRangeStart(h); ok && n < 0 {
+			t.Errorf("negative start %d", n)
+		}
+	})
+}
+
+func TestCookies(t *testing.T) {
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = nil
+		for _, c := range r.Cookies() {
+			got = append(got, c.Name+"="+c.Value)
+		}
+	}))
+	defer srv.Close()
+	jar := filepath.Join(t.TempDir(), "origin.cookies.txt")
+	os.WriteFile(jar, []byte("# Netscape HTTP Cookie File\n"+
+		"127.0.0.1\tFALSE\t/\tFALSE\t2584562082\tfoo\tbar\n"+
+		"#HttpOnly_127.0.0.1\tFALSE\t/repo\tFALSE\t0\tbaz\tbadger\n"+
+		"127.0.0.1\tFALSE\t/\tTRUE\t0\tsecure\tno\n"+
+		"127.0.0.1\tFALSE\t/\tFALSE\t1\texpired\tno\n"+
+		"example.com\tTRUE\t/\tFALSE\t0\tother\tno\n"+
+		"broken line\n"), 0o644)
+	c := newClient(t, Options{CookieFile: jar})
+	for _, tc := range []struct{ path, want string }{
+		{"/repo/summary", "[foo=bar baz=badger]"},
+		{"/other", "[foo=bar]"},
+	} {
+		if _, _, err := fetchBytes(t, c, &Request{Mirrors: []*url.URL{mustURL(t, srv.URL)}, Path: tc.path}); err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(got) != tc.want {
+			t.Errorf("%s: cookies %v, want %s", tc.path, got, tc.want)
+		}
+	}
+	if _, err := New(Options{CookieFile: filepath.Join(t.TempDir(), "none")}); err != nil {
+		t.Errorf("missing cookie file: %v", err)
 	}
 }

@@ -16,7 +16,7 @@ import (
 	"time"
 )
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // fetchOne downloads req.Path from one base URL, holding a request slot
 // for the whole transfer.
@@ -72,6 +72,7 @@ func (c *Client) do(ctx context.Context, req *Request, key, shown string, st *re
 			hreq.Header.Add(k, v)
 		}
 	}
+	addCookies(hreq, c.cookies)
 	resuming := p != nil
 	conditional := req.IfNoneMatch != "" || !req.IfModifiedSince.IsZero()
 	if resuming {
@@ -145,6 +146,11 @@ func (c *Client) do(ctx context.Context, req *Request, key, shown string, st *re
 		if err := c.spill(req, key, p); err != nil {
 			return nil, false, &TransportError{URL: shown, Err: err}
 		}
+	} else if p.file == nil && int64(cap(p.buf)) < p.size()+clen {
+		// One allocation of the right size.
+		buf := make([]byte, len(p.buf), p.size()+clen)
+		copy(buf, p.buf)
+		p.buf = buf
 	}
 	if err := c.copyBody(ctx, actx, req, resp.Body, p, stall); err != nil {
 		if errors.Is(err, ErrTooLarge) {

@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"time"
 
 	"github.com/gostree/gostree/internal/errdefs"
@@ -16,7 +14,6 @@ import (
 	"github.com/gostree/gostree/internal/fsx"
 	"github.com/gostree/gostree/internal/keyfile"
 	"github.com/gostree/gostree/internal/object"
-	"github.com/gostree/gostree/internal/remote"
 	"github.com/gostree/gostree/internal/repo"
 	"github.com/gostree/gostree/internal/summary"
 )
@@ -47,6 +44,11 @@ type RemoteOptions struct {
 	// GPGVerifySummary checks summary.sig for remotes with
 	// gpg-verify-summary; nil makes such pulls fail.
 	GPGVerifySummary func(ctx context.Context, remote string, summary, sig []byte) error
+	// SignVerifyCommit and SignVerifySummary check signapi (ed25519)
+	// signatures for remotes with sign-verify or sign-verify-summary; nil
+	// makes such pulls fail, since this build cannot verify them yet.
+	SignVerifyCommit  func(ctx context.Context, remote string, c object.Checksum, commit, detached []byte) error
+	SignVerifySummary func(ctx context.Context, remote string, summary, sig []byte) error
 	// Fetch tunes the HTTP client (concurrency, timeouts, backoff);
 	// retries, headers, TLS and the temporary directory are filled in.
 	Fetch fetch.Options
@@ -74,77 +76,13 @@ type RemoteResult struct {
 // once every object is stored.
 func PullRemote(ctx context.Context, dst *repo.Repo, name string, opts RemoteOptions) (RemoteResult, error) {
 	start := time.Now()
-	cfg, err := remote.Load(ctx, dst)
+	ep, err := openEndpoint(ctx, dst, name, &opts)
 	if err != nil {
 		return RemoteResult{}, err
 	}
-	isURL := remote.IsFileURL(name)
-	gpgVerify, gpgVerifySummary := false, false
-	if !isURL {
-		if _, err := cfg.Get(name); err != nil {
-			return RemoteResult{}, fmt.Errorf("Remote \"%s\" not found: %w", name, errdefs.ErrNotFound)
-		}
-		if gpgVerify, err = cfg.GPGVerify(name); err != nil {
-			return RemoteResult{}, err
-		}
-		if gpgVerifySummary, err = cfg.BoolOption(name, "gpg-verify-summary", false); err != nil {
-			return RemoteResult{}, err
-		}
-		if s, _ := cfg.Option(name, "unconfigured-state", ""); s != "" {
-			return RemoteResult{}, fmt.Errorf("remote unconfigured-state: %s", s)
-		}
-		if s, _ := cfg.Option(name, "custom-backend", ""); s != "" {
-			return RemoteResult{}, fmt.Errorf("Cannot fetch via libostree - remote '%s' uses custom backend '%s'", name, s)
-		}
-	}
-	metalinkURL := ""
-	if !isURL {
-		metalinkURL, _ = cfg.Option(name, "metalink", "")
-	}
-	client, err := newClient(dst, cfg, name, isURL, &opts)
-	if err != nil {
-		return RemoteResult{}, err
-	}
-	defer client.Close()
-	var meta []*url.URL
-	var preloaded []byte // the summary, when a metalink gave it
-	baseURL := opts.URL
-	if metalinkURL != "" {
-		mu, err := url.Parse(metalinkURL)
-		if err != nil {
-			return RemoteResult{}, fmt.Errorf("Failed to parse uri: %s: %w", metalinkURL, errdefs.ErrInvalid)
-		}
-		target, data, err := fetchMetalink(ctx, client, mu, "summary")
-		if err != nil {
-			return RemoteResult{}, err
-		}
-		meta, preloaded = []*url.URL{dirURL(target)}, data
-	} else {
-		if baseURL == "" {
-			if baseURL, err = cfg.URL(name); err != nil {
-				if errors.Is(err, errdefs.ErrNotFound) {
-					return RemoteResult{}, fmt.Errorf("No \"url\" option in remote \"%s\": %w", name, errdefs.ErrNotFound)
-				}
-				return RemoteResult{}, err
-			}
-		}
-		if meta, err = mirrorList(ctx, client, baseURL); err != nil {
-			return RemoteResult{}, err
-		}
-	}
-	content := meta
-	contentURL := ""
-	if metalinkURL == "" {
-		contentURL = opts.URL
-	}
-	if contentURL == "" && !isURL {
-		contentURL, _ = cfg.Option(name, "contenturl", "")
-	}
-	if contentURL != "" && contentURL != baseURL {
-		if content, err = mirrorList(ctx, client, contentURL); err != nil {
-			return RemoteResult{}, err
-		}
-	}
+	defer ep.client.Close()
+	cfg, isURL, client, meta, content, preloaded := ep.cfg, ep.isURL, ep.client, ep.meta, ep.content, ep.preloaded
+	gpgVerify, gpgVerifySummary := ep.gpgVerify, ep.gpgVerifySummary
 	var branches []string
 	if !isURL {
 		branches, _ = cfg.ListOption(name, "branches")
@@ -164,6 +102,17 @@ func PullRemote(ctx context.Context, dst *repo.Repo, name string, opts RemoteOpt
 	}
 	if gpgVerify {
 		o.VerifyCommit = commitVerifier(remoteName, opts.GPGVerifyCommit)
+	}
+	if ep.signVerify {
+		gpg, sv := o.VerifyCommit, opts.SignVerifyCommit
+		o.VerifyCommit = func(ctx context.Context, c object.Checksum, commit, detached []byte) error {
+			if gpg != nil {
+				if err := gpg(ctx, c, commit, detached); err != nil {
+					return err
+				}
+			}
+			return sv(ctx, remoteName, c, commit, detached)
+		}
 	}
 
 	if meta[0].Scheme == "file" && !opts.RequireStaticDeltas {
@@ -203,10 +152,20 @@ func PullRemote(ctx context.Context, dst *repo.Repo, name string, opts RemoteOpt
 		}
 		if sum.data != nil && gpgVerifySummary {
 			if opts.GPGVerifySummary == nil {
-				return RemoteResult{}, fmt.Errorf("GPG verification of the summary enabled, but signature verification is not supported by this build yet (use gpg-verify-summary=false in remote config to disable): %w", errdefs.ErrNotSupported)
+				return RemoteResult{}, errSummaryVerifyUnsupported
 			}
 			if err := opts.GPGVerifySummary(ctx, remoteName, sum.data, sum.sig); err != nil {
 				return RemoteResult{}, err
+			}
+		}
+		if ep.signVerifySummary {
+			if sum.sig == nil {
+				return RemoteResult{}, errors.New("Signatures verification enabled, but no summary.sig found (use sign-verify-summary=false in remote config to disable)")
+			}
+			if sum.data != nil {
+				if err := opts.SignVerifySummary(ctx, remoteName, sum.data, sum.sig); err != nil {
+					return RemoteResult{}, err
+				}
 			}
 		}
 		if sum.parsed != nil {
@@ -235,6 +194,11 @@ func PullRemote(ctx context.Context, dst *repo.Repo, name string, opts RemoteOpt
 				if m != repo.ModeArchive {
 					return RemoteResult{}, fmt.Errorf("Can't pull from archives with mode \"%s\"", mode)
 				}
+				tomb, err := remoteConfig.Bool("core", "tombstone-commits", false)
+				if err != nil {
+					return RemoteResult{}, err
+				}
+				src.SetTombstoneCommits(tomb)
 			}
 		}
 	}
@@ -242,7 +206,7 @@ func PullRemote(ctx context.Context, dst *repo.Repo, name string, opts RemoteOpt
 		if !indexedDeltas && !summaryHasDeltas {
 			return RemoteResult{}, fmt.Errorf("Fetch configured to require static deltas, but no summary deltas or delta index found: %w", errdefs.ErrNotFound)
 		}
-		return RemoteResult{}, fmt.Errorf("static deltas are not supported yet: %w", errdefs.ErrNotSupported)
+		return RemoteResult{}, unsupportedError("Static deltas are not supported by this build yet (use --disable-static-deltas)")
 	}
 
 	o.Untrusted = true // HTTP objects are always verified, structure included
@@ -289,188 +253,6 @@ func allHaveCommits(refs []string, overrides map[string]object.Checksum) bool {
 	return true
 }
 
-func newClient(dst *repo.Repo, cfg *remote.Config, name string, isURL bool, opts *RemoteOptions) (*fetch.Client, error) {
-	fo := opts.Fetch
-	fo.Retries = opts.NetworkRetries
-	if fo.Retries < 0 {
-		fo.Retries = fetch.DefaultRetries
-	}
-	fo.TmpDir = filepath.Join(dst.Path(), "tmp")
-	fo.Header = opts.HTTPHeaders
-	fo.ExtraUserAgent = opts.AppendUserAgent
-	if !isURL {
-		var err error
-		if fo.TLSPermissive, err = cfg.BoolOption(name, "tls-permissive", false); err != nil {
-			return nil, err
-		}
-		fo.TLSCAFile, _ = cfg.Option(name, "tls-ca-path", "")
-		fo.TLSClientCert, _ = cfg.Option(name, "tls-client-cert-path", "")
-		fo.TLSClientKey, _ = cfg.Option(name, "tls-client-key-path", "")
-		if (fo.TLSClientCert == "") != (fo.TLSClientKey == "") {
-			return nil, fmt.Errorf("Remote \"%s\" must specify both \"tls-client-cert-path\" and \"tls-client-key-path\"", name)
-		}
-		fo.Proxy, _ = cfg.Option(name, "proxy", "")
-		http2, err := cfg.BoolOption(name, "http2", true)
-		if err != nil {
-			return nil, err
-		}
-		fo.DisableHTTP2 = !http2
-	}
-	return fetch.New(fo)
-}
-
-// mirrorList turns a url option into base URLs: one URL, or the http(s)
-// entries of the list that `mirrorlist=URL` names, the first of which
-// must serve a config file.
-func mirrorList(ctx context.Context, client *fetch.Client, s string) ([]*url.URL, error) {
-	if list, ok := strings.CutPrefix(s, "mirrorlist="); ok {
-		lu, err := url.Parse(list)
-		if err != nil {
-			return nil, fmt.Errorf("Failed to parse uri: %s: %w", list, errdefs.ErrInvalid)
-		}
-		b, err := client.Fetch(ctx, &fetch.Request{Mirrors: []*url.URL{lu}, MaxSize: fetch.MaxMetadataSize, Priority: fetch.PriorityMetadata})
-		if err != nil {
-			return nil, fmt.Errorf("While fetching mirrorlist '%s': %w", list, err)
-		}
-		data, _ := b.Bytes()
-		b.Close()
-		var out []*url.URL
-		for _, m := range fetch.ParseMirrorlist(data) {
-			if len(out) == 0 {
-				// Probe until one works, so that requests do not keep
-				// failing over from a dead first mirror.
-				cb, err := client.Fetch(ctx, &fetch.Request{Mirrors: []*url.URL{m}, Path: "config", MaxSize: fetch.MaxMetadataSize, Priority: fetch.PriorityMetadata})
-				if err != nil {
-					continue
-				}
-				cb.Close()
-			}
-			out = append(out, m)
-		}
-		if len(out) == 0 {
-			return nil, fmt.Errorf("No valid mirrors were found in mirrorlist '%s'", list)
-		}
-		return out, nil
-	}
-	u, err := url.Parse(s)
-	if err != nil {
-		return nil, fmt.Errorf("Failed to parse uri: %s: %w", s, errdefs.ErrInvalid)
-	}
-	switch u.Scheme {
-	case "http", "https", "file":
-	default:
-		return nil, fmt.Errorf("Invalid URI scheme in %s: %w", s, errdefs.ErrInvalid)
-	}
-	return []*url.URL{u}, nil
-}
-
-// loadRemoteConfig fetches and parses the remote repository's config.
-func loadRemoteConfig(ctx context.Context, client *fetch.Client, meta []*url.URL) (*keyfile.File, error) {
-	b, err := client.Fetch(ctx, &fetch.Request{Mirrors: meta, Path: "config", MaxSize: fetch.MaxMetadataSize, Priority: fetch.PriorityMetadata})
-	if err != nil {
-		return nil, err
-	}
-	defer b.Close()
-	data, err := b.Bytes()
-	if err != nil {
-		return nil, err
-	}
-	kf, err := keyfile.Parse(data)
-	if err != nil {
-		return nil, fmt.Errorf("Parsing config: %w", err)
-	}
-	return kf, nil
-}
-
-type loadedSummary struct {
-	data, sig []byte
-	parsed    *summary.Summary
-}
-
-// loadSummary fetches summary.sig and summary, both optional, through
-// the summary cache: a cached pair is reused when the server says the
-// signature did not change, or serves the same one.
-func loadSummary(ctx context.Context, client *fetch.Client, meta []*url.URL, cache summaryCache, name string, preloaded []byte, gpgVerifySummary, required, sync bool) (loadedSummary, error) {
-	optional := func(req *fetch.Request) (*fetch.Body, error) {
-		b, err := client.Fetch(ctx, req)
-		if errors.Is(err, errdefs.ErrNotFound) {
-			return nil, nil
-		}
-		return b, err
-	}
-	var out loadedSummary
-	var sumFile, sigFile cachedFile
-	fromCache := false
-	etag, mod := cache.props(name, ".sig")
-	sb, err := optional(&fetch.Request{Mirrors: meta, Path: "summary.sig", MaxSize: fetch.MaxMetadataSize, Priority: fetch.PriorityMetadata, IfNoneMatch: etag, IfModifiedSince: mod})
-	if err != nil {
-		return out, err
-	}
-	if sb != nil {
-		if sb.NotModified {
-			if out.sig, err = cache.load(name, ".sig"); err != nil {
-				return out, err
-			}
-			if out.data, err = cache.load(name, ""); err != nil {
-				return out, err
-			}
-		} else {
-			out.sig, _ = sb.Bytes()
-			sigFile = cachedFile{data: out.sig, etag: sb.ETag, modified: sb.LastModified}
-		}
-		sb.Close()
-	}
-	if out.sig != nil && out.data == nil {
-		if out.data, err = cache.loadIfSameSig(name, out.sig); err != nil {
-			return out, err
-		}
-	}
-	fromCache = out.data != nil
-	if preloaded != nil {
-		out.data, fromCache = preloaded, true // not cached again
-	}
-	if out.data == nil {
-		etag, mod := cache.props(name, "")
-		b, err := optional(&fetch.Request{Mirrors: meta, Path: "summary", MaxSize: fetch.MaxMetadataSize, Priority: fetch.PriorityMetadata, IfNoneMatch: etag, IfModifiedSince: mod})
-		if err != nil {
-			return out, err
-		}
-		if b != nil {
-			if b.NotModified {
-				out.data, err = cache.load(name, "")
-			} else {
-				out.data, err = b.Bytes()
-				sumFile = cachedFile{data: out.data, etag: b.ETag, modified: b.LastModified}
-			}
-			b.Close()
-			if err != nil {
-				return out, err
-			}
-		}
-	}
-	if out.data == nil && gpgVerifySummary {
-		return out, fmt.Errorf("GPG verification enabled, but no summary found (use gpg-verify-summary=false in remote config to disable): %w", errdefs.ErrNotFound)
-	}
-	if out.data == nil && required {
-		return out, errors.New("Fetching all refs was requested in mirror mode, but remote repository does not have a summary")
-	}
-	if out.sig == nil && gpgVerifySummary {
-		return out, errors.New("GPG verification enabled, but no summary.sig found (use gpg-verify-summary=false in remote config to disable)")
-	}
-	if out.data == nil {
-		return out, nil
-	}
-	if out.parsed, err = summary.Unmarshal(out.data); err != nil {
-		return out, fmt.Errorf("Not normal form: %w", err)
-	}
-	if !fromCache && out.sig != nil && sigFile.data != nil && sumFile.data != nil {
-		if err := cache.store(name, sumFile, sigFile, sync); err != nil {
-			return out, err
-		}
-	}
-	return out, nil
-}
-
 // pullLocal imports from a repository on this machine (a file://
 // remote), as libostree does: objects are hard-linked or copied, trusted
 // unless Untrusted is set.
@@ -501,35 +283,4 @@ func pullLocal(ctx context.Context, dst *repo.Repo, path string, o Options, mirr
 	}
 	st, err := Pull(ctx, dst, NewLocalSource(srcRepo), o)
 	return RemoteResult{Stats: st, Local: true, Elapsed: time.Since(start)}, err
-}
-
-// commitVerifier is the gpg-verify hook: verify when the caller can,
-// otherwise fail with what libostree would say when there are no
-// signatures, or say that verification is unsupported.
-func commitVerifier(remoteName string, verify func(ctx context.Context, remote string, c object.Checksum, commit, detached []byte) error) func(context.Context, object.Checksum, []byte, []byte) error {
-	return func(ctx context.Context, c object.Checksum, commit, detached []byte) error {
-		if verify != nil {
-			return verify(ctx, remoteName, c, commit, detached)
-		}
-		if !hasGPGSignatures(detached) {
-			return fmt.Errorf("Commit %s: GPG verification enabled, but no signatures found (use gpg-verify=false in remote config to disable): %w", c, errdefs.ErrInvalid)
-		}
-		return fmt.Errorf("Commit %s: GPG verification enabled, but signature verification is not supported by this build yet (use gpg-verify=false in remote config to disable): %w", c, errdefs.ErrNotSupported)
-	}
-}
-
-func hasGPGSignatures(detached []byte) bool {
-	if detached == nil {
-		return false
-	}
-	md, err := object.UnmarshalMetadata(detached)
-	if err != nil {
-		return false
-	}
-	v, ok := md.Lookup("ostree.gpgsigs")
-	if !ok {
-		return false
-	}
-	sigs, _ := v.Value.([]any)
-	return len(sigs) > 0
 }

@@ -34,14 +34,17 @@ type HTTPSource struct {
 	commitSizes map[object.Checksum]uint64
 	refColls    map[string]string
 
+	tombstones bool
+
 	fetchedMeta    atomic.Int64
 	fetchedContent atomic.Int64
 }
 
 var (
-	_ Source         = (*HTTPSource)(nil)
-	_ ArchiveFetcher = (*HTTPSource)(nil)
-	_ refCollection  = (*HTTPSource)(nil)
+	_ Source          = (*HTTPSource)(nil)
+	_ ArchiveFetcher  = (*HTTPSource)(nil)
+	_ refCollection   = (*HTTPSource)(nil)
+	_ TombstoneSource = (*HTTPSource)(nil)
 )
 
 // HTTPOptions configure an HTTPSource.
@@ -79,9 +82,18 @@ func (s *HTTPSource) SetSummary(sum *summary.Summary, raw, sig []byte) {
 	s.sum, s.sumBytes, s.sigBytes = sum, raw, sig
 }
 
+// SetTombstoneCommits records whether the remote keeps tombstones of
+// deleted commits (its core.tombstone-commits).
+func (s *HTTPSource) SetTombstoneCommits(on bool) { s.tombstones = on }
+
+// TombstoneCommits implements TombstoneSource.
+func (s *HTTPSource) TombstoneCommits() bool { return s.tombstones }
+
 // Summary returns the summary in use, its bytes and summary.sig's, or
 // nils.
-func (s *HTTPSource) Summary() (*summary.Summary, []byte, []byte) { return s.sum, s.sumBytes, s.sigBytes }
+func (s *HTTPSource) Summary() (*summary.Summary, []byte, []byte) {
+	return s.sum, s.sumBytes, s.sigBytes
+}
 
 // Fetched counts the metadata objects (detached metadata included, even
 // when there was none) and content objects downloaded, as libostree's
@@ -231,6 +243,10 @@ func (s *HTTPSource) LoadDetachedMetadata(ctx context.Context, c object.Checksum
 		return nil, err
 	}
 	s.fetchedMeta.Add(1)
+	if data == nil {
+		// An empty file is empty metadata (signatures deleted), not none.
+		data = []byte{}
+	}
 	return data, nil
 }
 
