@@ -79,8 +79,28 @@ func fromMbase64(s string) (object.Checksum, bool) {
 // ListDeltas lists the static deltas of r that have a superblock, as
 // ostree_repo_list_static_delta_names does, sorted by name.
 func ListDeltas(ctx context.Context, r *repo.Repo) ([]Delta, error) {
+	out, err := listDeltasDirOrder(r)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
+	return out, err
+}
+
+// readDirUnsorted lists a directory in the order the filesystem returns
+// it; os.ReadDir sorts by name.
+func readDirUnsorted(dir string) ([]fs.DirEntry, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.ReadDir(-1)
+}
+
+// listDeltasDirOrder lists deltas in directory order, the order in which
+// libostree inserts them into the summary's GVariantDict (which decides
+// the serialized order when hash buckets collide).
+func listDeltasDirOrder(r *repo.Repo) ([]Delta, error) {
 	root := filepath.Join(r.Path(), "deltas")
-	outer, err := os.ReadDir(root)
+	outer, err := readDirUnsorted(root)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -92,7 +112,7 @@ func ListDeltas(ctx context.Context, r *repo.Repo) ([]Delta, error) {
 		if !o.IsDir() {
 			continue
 		}
-		inner, err := os.ReadDir(filepath.Join(root, o.Name()))
+		inner, err := readDirUnsorted(filepath.Join(root, o.Name()))
 		if err != nil {
 			return nil, fmt.Errorf("list deltas: %w", err)
 		}
@@ -119,7 +139,6 @@ func ListDeltas(ctx context.Context, r *repo.Repo) ([]Delta, error) {
 			}
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
 	return out, nil
 }
 

@@ -65,7 +65,7 @@ func Build(ctx context.Context, r *repo.Repo, opts Options) (*Summary, error) {
 		return nil, fmt.Errorf("core.no-deltas-in-summary: %w", err)
 	}
 	if !noDeltas {
-		deltas, err := ListDeltas(ctx, r)
+		deltas, err := listDeltasDirOrder(r)
 		if err != nil {
 			return nil, err
 		}
