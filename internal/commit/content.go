@@ -107,7 +107,7 @@ func (b *Builder) storePath(ctx context.Context, j *pathJob) error {
 		return fmt.Errorf("opening %s: %w", j.rel, err)
 	}
 	defer unix.Close(fd)
-	f := &fdReader{fd: fd}
+	f := fsx.FDReader{FD: fd}
 	size := j.fi.Size
 	if size <= smallFile && !j.adopt {
 		bp := bufPool.Get().(*[]byte)
@@ -138,25 +138,6 @@ func (b *Builder) storePath(ctx context.Context, j *pathJob) error {
 		return err
 	}
 	return b.storeChecked(ctx, c, h, size, io.LimitReader(f, size))
-}
-
-// fdReader reads a file descriptor directly.
-type fdReader struct{ fd int }
-
-func (r *fdReader) Read(p []byte) (int, error) {
-	for {
-		n, err := unix.Read(r.fd, p)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return 0, err
-		}
-		if n == 0 && len(p) > 0 {
-			return 0, io.EOF
-		}
-		return n, nil
-	}
 }
 
 // storeBytes hashes and stores a content object held in memory (nil

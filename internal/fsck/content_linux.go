@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gostree/gostree/internal/fsx"
 	"github.com/gostree/gostree/internal/object"
 	"github.com/gostree/gostree/internal/repo"
 )
@@ -23,25 +24,6 @@ import (
 // fstat per open. Objects in parent repositories, bare repositories
 // (whose xattrs follow the repo package's rules) and anything unusual go
 // through repo.LoadFile instead.
-
-// fdReader reads a raw file descriptor.
-type fdReader struct{ fd int }
-
-func (r fdReader) Read(p []byte) (int, error) {
-	for {
-		n, err := unix.Read(r.fd, p)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return 0, err
-		}
-		if n == 0 && len(p) > 0 {
-			return 0, io.EOF
-		}
-		return n, nil
-	}
-}
 
 var bufioPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
 
@@ -69,11 +51,11 @@ func verifyLocalContent(ctx context.Context, r *repo.Repo, c object.Checksum) er
 	defer unix.Close(fd)
 	prefix := "fsck content object " + c.String() + ": "
 	var h *object.FileHeader
-	var payload io.Reader = fdReader{fd}
+	var payload io.Reader = fsx.FDReader{FD: fd}
 	switch mode {
 	case repo.ModeArchive:
 		br := bufioPool.Get().(*bufio.Reader)
-		br.Reset(fdReader{fd})
+		br.Reset(fsx.FDReader{FD: fd})
 		defer bufioPool.Put(br)
 		var size uint64
 		h, size, err = readArchiveHeader(br)

@@ -3,6 +3,7 @@ package fsx
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -137,3 +138,23 @@ const (
 	LockExclusive = unix.LOCK_EX
 	LockUnlock    = unix.LOCK_UN
 )
+
+// FDReader reads a raw file descriptor, retrying on EINTR; it spares hot
+// paths the *os.File machinery.
+type FDReader struct{ FD int }
+
+func (r FDReader) Read(p []byte) (int, error) {
+	for {
+		n, err := unix.Read(r.FD, p)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		if n == 0 && len(p) > 0 {
+			return 0, io.EOF
+		}
+		return n, nil
+	}
+}
