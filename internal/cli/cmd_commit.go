@@ -14,6 +14,7 @@ import (
 	"github.com/gostree/gostree/internal/gvariant"
 	"github.com/gostree/gostree/internal/object"
 	"github.com/gostree/gostree/internal/repo"
+	"github.com/gostree/gostree/internal/summary"
 )
 
 type commitFlags struct {
@@ -257,6 +258,11 @@ func runCommit(in *Invocation, f *commitFlags, args []string) error {
 			}
 		}
 		return libcErrno(err)
+	}
+	if f.branch != "" {
+		if err := summary.MaybeRegenerate(ctx, r); err != nil {
+			return err
+		}
 	}
 	if f.tableOutput {
 		s := res.Stats
