@@ -56,4 +56,25 @@ sh checkout-1.0/usr/bin/hello
 step "Verify every object"
 run --repo=repo fsck
 
-printf '\nDemo finished: two commits, %s objects in the repository.\n' "$(find repo/objects -type f | wc -l)"
+step "Publish: write the summary and serve the repository over HTTP"
+run --repo=repo summary -u
+"$bin" --repo=repo serve --port-file=port >serve.log 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 100); do [[ -s port ]] && break; sleep 0.1; done
+[[ -s port ]] || { cat serve.log >&2; echo "server did not start" >&2; exit 1; }
+url="http://127.0.0.1:$(cat port)/"
+cat serve.log
+
+step "A client repository pulls version 1.0 over HTTP"
+run --repo=client init --mode=bare-user
+run --repo=client remote add --no-gpg-verify origin "$url"
+run --repo=client pull origin demo/stable@"$c1"
+run --repo=client log origin:demo/stable
+
+step "The client upgrades: only the new objects are fetched"
+run --repo=client pull origin demo/stable
+run --repo=client rev-parse origin:demo/stable
+run --repo=client fsck
+
+printf '\nDemo finished: two commits, %s objects in the server repository, pulled into a client over HTTP.\n' "$(find repo/objects -type f | wc -l)"
