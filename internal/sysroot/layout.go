@@ -1,0 +1,111 @@
+package sysroot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/gostree/gostree/internal/fsx"
+	"github.com/gostree/gostree/internal/repo"
+)
+
+// InitFSOptions configure InitFS.
+type InitFSOptions struct {
+	// Modern creates only boot/ and ostree/, not the traditional
+	// top-level directories.
+	Modern bool
+}
+
+type topDir struct {
+	name string
+	mode fs.FileMode
+}
+
+// traditionalDirs are the top-level directories of a classic root that
+// init-fs creates unless --modern is given.
+var traditionalDirs = []topDir{
+	{"dev", 0o755}, {"home", 0o755}, {"proc", 0o755}, {"run", 0o755},
+	{"sys", 0o755}, {"root", 0o700}, {"tmp", 0o755},
+}
+
+// InitFS prepares path as a physical root (`admin init-fs`): the
+// top-level directories and a bare system repository.
+func InitFS(ctx context.Context, path string, opts InitFSOptions) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("opendir(%s): %w", path, errors.New("not a directory"))
+	}
+	dirs := []topDir{{"boot", 0o755}}
+	if !opts.Modern {
+		dirs = append(dirs, traditionalDirs...)
+	}
+	for _, d := range dirs {
+		if err := os.MkdirAll(filepath.Join(path, d.name), d.mode); err != nil {
+			return err
+		}
+	}
+	if !opts.Modern {
+		if err := os.Chmod(filepath.Join(path, "tmp"), 0o777|fs.ModeSticky); err != nil {
+			return fmt.Errorf("chmod: tmp: %w", err)
+		}
+	}
+	return ensureInitialized(ctx, path)
+}
+
+// ensureInitialized creates ostree/repo (mode bare) and ostree/deploy.
+func ensureInitialized(ctx context.Context, path string) error {
+	for _, d := range []string{"ostree/repo", "ostree/deploy"} {
+		if err := os.MkdirAll(filepath.Join(path, d), 0o755); err != nil {
+			return err
+		}
+	}
+	_, err := repo.Init(ctx, filepath.Join(path, "ostree/repo"), repo.InitOptions{Mode: repo.ModeBare})
+	return err
+}
+
+// InitStateroot creates ostree/deploy/NAME with its shared var
+// (`admin os-init`); it fails when the stateroot exists.
+func (s *Sysroot) InitStateroot(ctx context.Context, name string) error {
+	if err := validStateroot(name); err != nil {
+		return err
+	}
+	dir := s.Abs("ostree/deploy/" + name)
+	if err := os.Mkdir(dir, 0o777); err != nil {
+		return fmt.Errorf("Creating %s: %w", "ostree/deploy/"+name, err)
+	}
+	steps := []struct {
+		what string
+		fn   func() error
+	}{
+		{"var", func() error { return os.Mkdir(filepath.Join(dir, "var"), 0o777) }},
+		{"var/tmp", func() error { return os.Mkdir(filepath.Join(dir, "var/tmp"), 0o777) }},
+		{"var/tmp", func() error { return os.Chmod(filepath.Join(dir, "var/tmp"), 0o777|fs.ModeSticky) }},
+		{"var/lib", func() error { return os.Mkdir(filepath.Join(dir, "var/lib"), 0o777) }},
+		{"var/log", func() error { return os.Mkdir(filepath.Join(dir, "var/log"), 0o755) }},
+		{"var/run", func() error { return os.Symlink("../run", filepath.Join(dir, "var/run")) }},
+		{"var/lock", func() error { return os.Symlink("../run/lock", filepath.Join(dir, "var/lock")) }},
+	}
+	for _, st := range steps {
+		if err := st.fn(); err != nil {
+			return fmt.Errorf("Creating %s: %w", st.what, err)
+		}
+	}
+	if err := fsx.SyncDir(dir); err != nil {
+		return err
+	}
+	return s.BumpMtime()
+}
+
+// validStateroot rejects names that could escape ostree/deploy.
+func validStateroot(name string) error {
+	if name == "" || name == "." || name == ".." || filepath.Base(name) != name {
+		return fmt.Errorf("Invalid stateroot name '%s'", name)
+	}
+	return nil
+}
