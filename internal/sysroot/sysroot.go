@@ -43,6 +43,15 @@ type Sysroot struct {
 	// Staged is the deployment staged for the next shutdown, if any.
 	Staged *Deployment
 
+	// OnMessage receives the progress messages libostree sends to the
+	// journal and the CLI prints ("Copying /etc changes: ...",
+	// "Transaction complete; ...").
+	OnMessage func(string)
+	// OnPruned receives the bytes a cleanup freed in the system repo.
+	OnPruned func(freed int64)
+	// Debug holds OSTREE_SYSROOT_DEBUG, read by Open.
+	Debug DebugFlags
+
 	rootIsBooted bool
 	rootDev      uint64
 	rootIno      uint64
@@ -56,7 +65,7 @@ func Open(path string) (*Sysroot, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Sysroot{path: abs, lockFD: -1, BootVersion: -1, SubBootVersion: -1}
+	s := &Sysroot{path: abs, lockFD: -1, BootVersion: -1, SubBootVersion: -1, Debug: debugFlagsFromEnv()}
 	var st unix.Stat_t
 	if err := unix.Stat(abs, &st); err != nil {
 		return nil, fmt.Errorf("opening sysroot %s: %w", abs, err)
