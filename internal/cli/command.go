@@ -20,6 +20,8 @@ type Command struct {
 	Usage   string // what follows "[OPTION…]" in the usage line
 	Hidden  bool
 	NoRepo  bool // no --repo option
+	// Sysroot adds the admin options --sysroot and --print-current-dir.
+	Sysroot bool
 	// ColWidth is the name column width of the subcommand list (17 when 0).
 	ColWidth int
 	// Setup binds the command's options to fresh variables and returns
@@ -38,7 +40,10 @@ type Invocation struct {
 	Path    string // "ostree commit"
 	RepoArg string
 	Verbose bool
-	Options []*Option
+	// SysrootArg and PrintCurrentDir are the admin options.
+	SysrootArg      string
+	PrintCurrentDir bool
+	Options         []*Option
 	Env     func(string) string
 }
 
@@ -135,6 +140,17 @@ func commonOptions(in *Invocation, withRepo bool, version *bool) []*Option {
 	return out
 }
 
+// sysrootOptions are the admin commands' global options, listed first.
+func sysrootOptions(in *Invocation, c *Command) []*Option {
+	if !c.Sysroot {
+		return nil
+	}
+	return []*Option{
+		{Long: "sysroot", Arg: "PATH", Desc: "Create a new OSTree sysroot at PATH", Str: &in.SysrootArg},
+		{Long: "print-current-dir", Desc: "Print the current deployment directory", Bool: &in.PrintCurrentDir, Hidden: true},
+	}
+}
+
 func tailOptions(in *Invocation, version *bool) []*Option {
 	return []*Option{
 		{Long: "verbose", Short: 'v', Desc: "Print debug information during command processing", Bool: &in.Verbose},
@@ -222,11 +238,15 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 			break
 		}
 		if idx < 0 {
-			opts := append(commonOptions(in, false, &version), tailOptions(in, &version)...)
+			opts := append(commonOptions(in, false, &version), sysrootOptions(in, c)...)
+			opts = append(opts, tailOptions(in, &version)...)
 			_, help, err := parseArgs(opts, append(leading, args...))
 			if err != nil {
 				fmt.Fprintf(stderr, "error: %s\n", err)
 				return 1
+			}
+			if in.PrintCurrentDir && c.Sysroot && !help {
+				return runPrintCurrentDir(in)
 			}
 			if version && c == root {
 				return printVersion(stdout)
@@ -267,7 +287,8 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	}
 	in.Path = path
 	run := c.Setup(in)
-	opts := append(append([]*Option{}, commonOptions(in, !c.NoRepo, &version)...), in.Options...)
+	opts := append(append([]*Option{}, commonOptions(in, !c.NoRepo, &version)...), sysrootOptions(in, c)...)
+	opts = append(opts, in.Options...)
 	opts = dedupeShorts(append(opts, tailOptions(in, &version)...))
 	pos, help, err := parseArgs(opts, append(leading, args...))
 	if err != nil {
@@ -280,6 +301,9 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	}
 	if version {
 		return printVersion(stdout)
+	}
+	if in.PrintCurrentDir && c.Sysroot {
+		return runPrintCurrentDir(in)
 	}
 	if err := run(pos); err != nil {
 		var ue usageError

@@ -135,6 +135,16 @@ func (s *Sysroot) DeployTree(ctx context.Context, opts DeployOptions) (*DeployRe
 	if err := os.Remove(filepath.Join(varDir, ".updated")); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
+	// libostree labels the shared var once and leaves a stamp; without
+	// an SELinux policy there is nothing to label, but the stamp and
+	// the message are the same.
+	stamp := s.Abs("ostree/deploy/" + stateroot + "/var/.ostree-selabeled")
+	if _, err := os.Lstat(stamp); errors.Is(err, fs.ErrNotExist) {
+		s.message("Relabeling /var (no stamp file '%s' found)", "var/.ostree-selabeled")
+		if err := fsx.WriteFileAtomic(stamp, nil, 0o644, true); err != nil {
+			return nil, fmt.Errorf("Relabeling /var: %w", err)
+		}
+	}
 	if err := s.writeOrigin(d, d.Origin, false); err != nil {
 		return nil, err
 	}

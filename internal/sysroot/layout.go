@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/gostree/gostree/internal/fsx"
 	"github.com/gostree/gostree/internal/repo"
 )
@@ -69,6 +71,10 @@ func ensureInitialized(ctx context.Context, path string) error {
 	return err
 }
 
+// EnsureInitialized creates the system repository and ostree/deploy when
+// missing.
+func (s *Sysroot) EnsureInitialized(ctx context.Context) error { return ensureInitialized(ctx, s.path) }
+
 // InitStateroot creates ostree/deploy/NAME with its shared var
 // (`admin os-init`); it fails when the stateroot exists.
 func (s *Sysroot) InitStateroot(ctx context.Context, name string) error {
@@ -76,20 +82,22 @@ func (s *Sysroot) InitStateroot(ctx context.Context, name string) error {
 		return err
 	}
 	dir := s.Abs("ostree/deploy/" + name)
-	if err := os.Mkdir(dir, 0o777); err != nil {
+	// Bare errnos, so messages read "Creating X: File exists" as in
+	// libostree.
+	if err := unix.Mkdir(dir, 0o777); err != nil {
 		return fmt.Errorf("Creating %s: %w", "ostree/deploy/"+name, err)
 	}
 	steps := []struct {
 		what string
 		fn   func() error
 	}{
-		{"var", func() error { return os.Mkdir(filepath.Join(dir, "var"), 0o777) }},
-		{"var/tmp", func() error { return os.Mkdir(filepath.Join(dir, "var/tmp"), 0o777) }},
-		{"var/tmp", func() error { return os.Chmod(filepath.Join(dir, "var/tmp"), 0o777|fs.ModeSticky) }},
-		{"var/lib", func() error { return os.Mkdir(filepath.Join(dir, "var/lib"), 0o777) }},
-		{"var/log", func() error { return os.Mkdir(filepath.Join(dir, "var/log"), 0o755) }},
-		{"var/run", func() error { return os.Symlink("../run", filepath.Join(dir, "var/run")) }},
-		{"var/lock", func() error { return os.Symlink("../run/lock", filepath.Join(dir, "var/lock")) }},
+		{"var", func() error { return unix.Mkdir(filepath.Join(dir, "var"), 0o777) }},
+		{"var/tmp", func() error { return unix.Mkdir(filepath.Join(dir, "var/tmp"), 0o777) }},
+		{"var/tmp", func() error { return unix.Chmod(filepath.Join(dir, "var/tmp"), 0o1777) }},
+		{"var/lib", func() error { return unix.Mkdir(filepath.Join(dir, "var/lib"), 0o777) }},
+		{"var/log", func() error { return unix.Mkdir(filepath.Join(dir, "var/log"), 0o755) }},
+		{"var/run", func() error { return unix.Symlink("../run", filepath.Join(dir, "var/run")) }},
+		{"var/lock", func() error { return unix.Symlink("../run/lock", filepath.Join(dir, "var/lock")) }},
 	}
 	for _, st := range steps {
 		if err := st.fn(); err != nil {

@@ -1,0 +1,47 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/gostree/gostree/internal/sysroot"
+)
+
+func init() {
+	adminSetups["init-fs"] = setupAdminInitFS
+	adminSetups["os-init"] = setupAdminOSInit
+}
+
+// setupAdminInitFS is `ostree admin init-fs PATH`.
+func setupAdminInitFS(in *Invocation) func([]string) error {
+	var modern bool
+	in.Flag("modern", 0, "Only create /boot and /ostree", &modern)
+	return func(args []string) error {
+		if len(args) < 1 {
+			return Usage("PATH must be specified")
+		}
+		return sysroot.InitFS(in.Ctx, args[0], sysroot.InitFSOptions{Modern: modern})
+	}
+}
+
+// setupAdminOSInit is `ostree admin os-init OSNAME` (alias
+// stateroot-init in later releases).
+func setupAdminOSInit(in *Invocation) func([]string) error {
+	return func(args []string) error {
+		s, release, err := in.OpenSysroot(adminFlags{Unlocked: true, Superuser: true})
+		if err != nil {
+			return err
+		}
+		defer release()
+		if err := s.EnsureInitialized(in.Ctx); err != nil {
+			return err
+		}
+		if len(args) < 1 {
+			return Usage("OSNAME must be specified")
+		}
+		if err := s.InitStateroot(in.Ctx, args[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(in.Stdout, "ostree/deploy/%s initialized as OSTree root\n", args[0])
+		return nil
+	}
+}
