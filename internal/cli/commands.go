@@ -66,9 +66,13 @@ func staticDeltaCommand() *Command {
 
 func adminCommand() *Command {
 	sub := func(name, summary, usage string) *Command {
-		return &Command{Name: name, Summary: summary, Usage: usage, NoRepo: true, Setup: notImplemented}
+		setup := adminSetups[name]
+		if setup == nil {
+			setup = notImplemented
+		}
+		return &Command{Name: name, Summary: summary, Usage: usage, NoRepo: true, Sysroot: true, Setup: setup}
 	}
-	return &Command{Name: "admin", Summary: "Commands for managing a host system booted with ostree", NoRepo: true, ColWidth: 18, Sub: []*Command{
+	return &Command{Name: "admin", Summary: "Commands for managing a host system booted with ostree", NoRepo: true, Sysroot: true, ColWidth: 18, Sub: []*Command{
 		sub("cleanup", "Delete untagged deployments and repository objects", ""),
 		sub("config-diff", "Diff current /etc configuration versus default", ""),
 		sub("deploy", "Checkout revision REFSPEC as the new default deployment", "REFSPEC"),
@@ -81,10 +85,10 @@ func adminCommand() *Command {
 		sub("undeploy", "Delete deployment INDEX", "INDEX"),
 		sub("unlock", "Make the current deployment mutable (as a hotfix or development)", ""),
 		sub("upgrade", "Construct new tree from current origin and deploy it, if it changed", ""),
-		{Name: "kargs", Summary: "Change kernel arguments", NoRepo: true, Sub: []*Command{
+		{Name: "kargs", Summary: "Change kernel arguments", NoRepo: true, Sysroot: true, Sub: []*Command{
 			sub("edit-in-place", "Set new kernel command line arguments in place", ""),
 		}},
-		{Name: "instutil", Summary: "Deprecated commands intended for installer programs", NoRepo: true, Hidden: true, ColWidth: 23, Sub: []*Command{
+		{Name: "instutil", Summary: "Deprecated commands intended for installer programs", NoRepo: true, Sysroot: true, Hidden: true, ColWidth: 23, Sub: []*Command{
 			sub("selinux-ensure-labeled", "Relabel all or part of a deployment", ""),
 			sub("set-kargs", "Set new kernel command line arguments(Not stable)", ""),
 			sub("grub2-generate", "Generate GRUB2 configuration from given BLS entries", ""),
