@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -77,24 +78,31 @@ func (in *Invocation) Printf(format string, args ...any) {
 func (in *Invocation) OpenRepo() (*repo.Repo, error) {
 	p := in.RepoArg
 	if p == "" {
-		p = in.Env("OSTREE_REPO")
-	}
-	if p == "" {
-		if _, err := os.Stat("objects"); err == nil {
-			if _, err := os.Stat("config"); err == nil {
-				p = "."
-			}
+		p = in.defaultRepoPath()
+		if _, err := os.Stat(filepath.Join(p, "config")); err != nil {
+			return nil, usageError{msg: "Command requires a --repo argument", bare: true}
 		}
-	}
-	if p == "" {
-		if _, err := os.Stat("/sysroot/ostree/repo/objects"); err == nil {
-			p = "/sysroot/ostree/repo"
-		}
-	}
-	if p == "" {
-		return nil, usageError{msg: "Command requires a --repo argument", bare: true}
 	}
 	return repo.Open(in.Ctx, p)
+}
+
+// defaultRepoPath is where libostree looks without --repo: the current
+// directory when it is a repository, else $OSTREE_REPO, else the system
+// repository of $OSTREE_SYSROOT (or /).
+func (in *Invocation) defaultRepoPath() string {
+	if fi, err := os.Stat("objects"); err == nil && fi.IsDir() {
+		if fi, err := os.Stat("config"); err == nil && fi.Mode().IsRegular() {
+			return "."
+		}
+	}
+	if p := in.Env("OSTREE_REPO"); p != "" {
+		return p
+	}
+	root := in.Env("OSTREE_SYSROOT")
+	if root == "" {
+		root = "/"
+	}
+	return filepath.Join(root, "ostree/repo")
 }
 
 // usageError is printed after the command's help text and, as
