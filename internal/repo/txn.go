@@ -20,9 +20,10 @@ import (
 // objects/ only by Commit, after a filesystem sync; refs change last.
 // A Txn is safe for concurrent use by several writers.
 type Txn struct {
-	r      *Repo
-	dir    string
-	unlock func()
+	r       *Repo
+	dir     string
+	dirLock int // flock fd of dir's "-lock" file, or -1
+	unlock  func()
 
 	mu     sync.Mutex
 	staged map[object.Name]string // object -> staged file path
@@ -53,12 +54,19 @@ func (r *Repo) Begin(ctx context.Context) (*Txn, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.removeStaleStaging()
 	dir, err := os.MkdirTemp(filepath.Join(r.path, "tmp"), "staging-"+bootID()+"-")
 	if err != nil {
 		unlock()
 		return nil, fmt.Errorf("begin transaction: %w", err)
 	}
-	t := &Txn{r: r, dir: dir, unlock: unlock, staged: map[object.Name]string{}}
+	lockFD, err := lockStaging(dir)
+	if err != nil || lockFD < 0 {
+		os.RemoveAll(dir)
+		unlock()
+		return nil, fmt.Errorf("begin transaction: locking %s: %v", dir, err)
+	}
+	t := &Txn{r: r, dir: dir, dirLock: lockFD, unlock: unlock, staged: map[object.Name]string{}}
 	t.budget.Store(-1)
 	if reserved, err := r.reservedBytes(); err == nil && reserved > 0 {
 		avail, _, err := fsx.FreeSpace(r.path)
@@ -190,6 +198,10 @@ func (t *Txn) SetRef(remote, name string, target *object.Checksum) {
 
 // Commit publishes the staged objects, then applies the ref updates.
 func (t *Txn) Commit(ctx context.Context) error {
+	if testErrorPreCommit() {
+		t.Keep()
+		return fmt.Errorf("OSTREE_REPO_TEST_ERROR_PRE_COMMIT specified")
+	}
 	defer t.Abort()
 	t.mu.Lock()
 	staged := t.staged
@@ -235,7 +247,14 @@ func (t *Txn) Commit(ctx context.Context) error {
 func (t *Txn) Abort() {
 	if t.dir != "" {
 		os.RemoveAll(t.dir)
-		t.dir = ""
+		releaseStaging(t.dir, t.dirLock, true)
+		t.dir, t.dirLock = "", -1
+	}
+	if t.dirLock >= 0 {
+		// Keep cleared dir; the lock file goes with the lock, as
+		// glnx_release_lock_file unlinks an exclusive lock's file.
+		unixClose(t.dirLock)
+		t.dirLock = -1
 	}
 	if t.unlock != nil {
 		t.unlock()

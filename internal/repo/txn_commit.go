@@ -396,6 +396,9 @@ func appendDeflateTiny(dst, p []byte) []byte {
 // in place, as libostree leaves it after a failed commit (the
 // OSTREE_REPO_TEST_ERROR=pre-commit hook of the test suite checks it).
 func (t *Txn) Keep() {
+	if t.dir != "" {
+		os.Remove(t.dir + "-lock")
+	}
 	t.dir = ""
 	t.Abort()
 }

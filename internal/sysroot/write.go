@@ -305,7 +305,7 @@ func (s *Sysroot) bootswap(ctx context.Context, deps []*Deployment, be bootloade
 		return "", err
 	}
 	showStateroot := false
-	for _, d := range deps[1:] {
+	for _, d := range deps {
 		if d.Stateroot != deps[0].Stateroot {
 			showStateroot = true
 		}
