@@ -73,8 +73,7 @@ func runAdminDeploy(in *Invocation, f *deployFlags, args []string) error {
 		}
 		origin.StripComments()
 	} else {
-		origin = keyfile.New()
-		origin.SetString("origin", "refspec", refspec)
+		origin = keyfileWithRefspec(refspec)
 	}
 	r, err := s.Repo(in.Ctx)
 	if err != nil {
@@ -165,4 +164,11 @@ func deployKargs(f *deployFlags, merge *sysroot.Deployment) ([]string, error) {
 		return nil, nil
 	}
 	return k.Strings(), nil
+}
+
+// keyfileWithRefspec is a new origin following refspec.
+func keyfileWithRefspec(refspec string) *keyfile.File {
+	kf := keyfile.New()
+	kf.SetString("origin", "refspec", refspec)
+	return kf
 }

@@ -1,0 +1,178 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/gostree/gostree/internal/object"
+	"github.com/gostree/gostree/internal/pull"
+	"github.com/gostree/gostree/internal/ref"
+	"github.com/gostree/gostree/internal/repo"
+	"github.com/gostree/gostree/internal/sign"
+	"github.com/gostree/gostree/internal/sysroot"
+)
+
+func init() {
+	adminSetups["upgrade"] = setupAdminUpgrade
+	adminSetups["switch"] = setupAdminSwitch
+}
+
+// sysrootPuller pulls into the system repository the way `ostree pull`
+// does, verifying signatures as each remote asks.
+func sysrootPuller(in *Invocation, r *repo.Repo) sysroot.PullFunc {
+	return func(ctx context.Context, remote string, refs []string, tsFrom *object.Checksum) error {
+		opts := pull.RemoteOptions{
+			Options:        pull.Options{Refs: refs, Depth: 0, TimestampCheckFrom: tsFrom},
+			NetworkRetries: -1,
+		}
+		if in.Env("OSTREE_SKIP_CACHE") == "" {
+			opts.CacheDir = filepath.Join(r.Path(), "tmp", "cache")
+		}
+		var verifySummary func(ctx context.Context, remote string, summary, sig []byte) error
+		opts.GPGVerifyCommit, verifySummary = gpgPullHooks(in, r)
+		opts.GPGVerifySummary = func(ctx context.Context, remote string, summary, sig []byte) error {
+			if _, err := sign.UnmarshalSummarySig(sig); err != nil {
+				return sign.ErrNoSignatures
+			}
+			return verifySummary(ctx, remote, summary, sig)
+		}
+		_, err := pull.PullRemote(ctx, r, remote, opts)
+		return err
+	}
+}
+
+// setupAdminUpgrade is `ostree admin upgrade`.
+func setupAdminUpgrade(in *Invocation) func([]string) error {
+	var osname, overrideCommit string
+	var reboot, allowDowngrade, pullOnly, deployOnly, stage bool
+	in.String("os", 0, "OSNAME", "Use a different operating system root than the current one", &osname)
+	in.Flag("reboot", 'r', "Reboot after a successful upgrade", &reboot)
+	in.Flag("allow-downgrade", 0, "Permit deployment of chronologically older trees", &allowDowngrade)
+	in.String("override-commit", 0, "CHECKSUM", "Deploy CHECKSUM instead of the latest tree", &overrideCommit)
+	in.Flag("pull-only", 0, "Do not create a deployment, just download", &pullOnly)
+	in.Flag("deploy-only", 0, "Do not pull, only deploy", &deployOnly)
+	in.Flag("stage", 0, "Enable staging (finalization at reboot time)", &stage)
+	return func(args []string) error {
+		s, release, err := in.OpenSysroot(adminFlags{Superuser: true})
+		if err != nil {
+			return err
+		}
+		defer release()
+		switch {
+		case pullOnly && deployOnly:
+			return fmt.Errorf("Cannot simultaneously specify --pull-only and --deploy-only")
+		case pullOnly && reboot:
+			return fmt.Errorf("Cannot simultaneously specify --pull-only and --reboot")
+		}
+		if stage {
+			return fmt.Errorf("--stage requires a booted system: %s is not booted into a deployment", s.Path())
+		}
+		u, err := s.NewUpgrader(osname, false)
+		if err != nil {
+			return err
+		}
+		sysroot.RemoveTransientState(u.Origin)
+		if overrideCommit != "" {
+			u.Origin.SetString("origin", "override-commit", overrideCommit)
+		}
+		if err := u.SetOrigin(u.Origin, false); err != nil {
+			return err
+		}
+		r, err := s.Repo(in.Ctx)
+		if err != nil {
+			return err
+		}
+		changed, err := u.Pull(in.Ctx, sysrootPuller(in, r), deployOnly, allowDowngrade)
+		if err != nil {
+			if pullOnly {
+				_ = s.Cleanup(in.Ctx, sysroot.CleanupOptions{Prune: true})
+			}
+			return err
+		}
+		if !changed {
+			fmt.Fprintln(in.Stdout, "No update available.")
+			return nil
+		}
+		if !pullOnly {
+			if _, err := u.Deploy(in.Ctx); err != nil {
+				return err
+			}
+		}
+		if reboot {
+			return fmt.Errorf("--reboot is not supported: reboot the system yourself")
+		}
+		return nil
+	}
+}
+
+// setupAdminSwitch is `ostree admin switch REFSPEC`.
+func setupAdminSwitch(in *Invocation) func([]string) error {
+	var osname string
+	var reboot bool
+	in.Flag("reboot", 'r', "Reboot after switching trees", &reboot)
+	in.String("os", 0, "OSNAME", "Use a different operating system root than the current one", &osname)
+	return func(args []string) error {
+		s, release, err := in.OpenSysroot(adminFlags{Superuser: true})
+		if err != nil {
+			return err
+		}
+		defer release()
+		if len(args) < 1 {
+			return Usage("REFSPEC must be specified")
+		}
+		u, err := s.NewUpgrader(osname, true)
+		if err != nil {
+			return err
+		}
+		oldRefspec, _ := u.Origin.String("origin", "refspec")
+		old, err := ref.ParseSpec(oldRefspec)
+		if err != nil {
+			return err
+		}
+		var newRemote, newRef string
+		if r, ok := strings.CutSuffix(args[0], ":"); ok {
+			newRemote, newRef = r, old.Ref
+		} else {
+			spec, err := ref.ParseSpec(args[0])
+			if err != nil {
+				return err
+			}
+			newRemote, newRef = spec.Remote, spec.Ref
+		}
+		remote := newRemote
+		if remote == "" {
+			remote = old.Remote
+		}
+		newRefspec := newRef
+		if remote != "" {
+			newRefspec = remote + ":" + newRef
+		}
+		if newRefspec == oldRefspec {
+			return fmt.Errorf("Old and new refs are equal: %s", newRefspec)
+		}
+		origin := keyfileWithRefspec(newRefspec)
+		if err := u.SetOrigin(origin, true); err != nil {
+			return err
+		}
+		r, err := s.Repo(in.Ctx)
+		if err != nil {
+			return err
+		}
+		if _, err := u.Pull(in.Ctx, sysrootPuller(in, r), false, true); err != nil {
+			return err
+		}
+		if _, err := u.Deploy(in.Ctx); err != nil {
+			return err
+		}
+		fmt.Fprintf(in.Stdout, "Deleting ref '%s:%s'\n", old.Remote, old.Ref)
+		if err := r.SetRef(in.Ctx, old.Remote, old.Ref, nil); err != nil {
+			return err
+		}
+		if reboot {
+			return fmt.Errorf("--reboot is not supported: reboot the system yourself")
+		}
+		return nil
+	}
+}
