@@ -45,7 +45,7 @@ type Invocation struct {
 	SysrootArg      string
 	PrintCurrentDir bool
 	Options         []*Option
-	Env     func(string) string
+	Env             func(string) string
 }
 
 // Flag declares a boolean option.
