@@ -9,6 +9,7 @@ import (
 
 	"github.com/gostree/gostree/internal/errdefs"
 	"github.com/gostree/gostree/internal/object"
+	"github.com/gostree/gostree/internal/datetime"
 	"github.com/gostree/gostree/internal/prune"
 )
 
@@ -53,7 +54,7 @@ func setupPrune(in *Invocation) func([]string) error {
 		}
 		opts := prune.Options{NoPrune: noPrune, RefsOnly: refsOnly, Depth: depth, CommitOnly: commitOnly, OnlyBranches: only}
 		if keepYoungerThan != "" {
-			ts, err := prune.ParseDate(keepYoungerThan, time.Now())
+			ts, err := datetime.Parse(keepYoungerThan, time.Now())
 			if err != nil {
 				return fmt.Errorf("Could not parse '%s'", keepYoungerThan)
 			}

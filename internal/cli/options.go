@@ -83,9 +83,8 @@ func parseArgs(opts []*Option, args []string) (pos []string, help bool, err erro
 				return nil, false, fmt.Errorf("Unknown option %s", a)
 			}
 			if !o.takesArg() {
-				if hasVal {
-					return nil, false, fmt.Errorf("Unexpected argument for --%s", name)
-				}
+				// GOption accepts --flag=VALUE for a flag and ignores the
+				// value: --gpg-verify=false still turns it on.
 				_ = o.apply("--"+name, "")
 				continue
 			}

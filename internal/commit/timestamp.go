@@ -1,6 +1,8 @@
 package commit
 
 import (
+	"github.com/gostree/gostree/internal/datetime"
+
 	"errors"
 	"fmt"
 	"math"
@@ -31,7 +33,13 @@ func ParseTimestamp(s string, now time.Time) (uint64, error) {
 	}
 	m := dateRe.FindStringSubmatch(t)
 	if m == nil {
-		return 0, bad
+		// Free-form dates ("October 25 1985"), as parse_datetime reads
+		// them.
+		d, err := datetime.Parse(t, now)
+		if err != nil || d.Unix() < 0 {
+			return 0, bad
+		}
+		return uint64(d.Unix()), nil
 	}
 	atoi := func(x string) int {
 		if x == "" {

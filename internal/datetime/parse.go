@@ -1,4 +1,4 @@
-package prune
+package datetime
 
 import (
 	"fmt"
@@ -8,13 +8,14 @@ import (
 	"time"
 )
 
-// ParseDate parses the date strings `ostree prune --keep-younger-than`
-// accepts through gnulib's parse_datetime, for the common forms:
+// Parse parses the date strings `ostree prune --keep-younger-than` and
+// `ostree commit --timestamp` accept through gnulib's parse_datetime, for
+// the common forms:
 // "@EPOCH", ISO 8601 ("2015-10-29", "2015-10-29 12:43:29 +0000",
 // "2015-10-29T12:43:29Z"), "October 21 2015", "21 Oct 2015", times of
 // day, and relative items ("1 week ago", "3 days", "yesterday",
 // "last month", "now"). Dates without a zone are local time.
-func ParseDate(s string, now time.Time) (time.Time, error) {
+func Parse(s string, now time.Time) (time.Time, error) {
 	in := strings.TrimSpace(s)
 	if strings.HasPrefix(in, "@") {
 		n, err := strconv.ParseInt(in[1:], 10, 64)
