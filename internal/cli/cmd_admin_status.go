@@ -2,9 +2,16 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/gostree/gostree/internal/object"
+	"github.com/gostree/gostree/internal/ref"
+	"github.com/gostree/gostree/internal/remote"
+	"github.com/gostree/gostree/internal/repo"
+	"github.com/gostree/gostree/internal/sign"
 	"github.com/gostree/gostree/internal/sysroot"
 )
 
@@ -102,6 +109,13 @@ func setupAdminStatus(in *Invocation) func([]string) error {
 			if d.Origin != nil && sourceTitle != "" {
 				fmt.Fprintf(in.Stdout, "    `- %s\n", sourceTitle)
 			}
+			if !verify {
+				if err := printDeploymentGPG(in, r, d, st.Refspec); err != nil {
+					return err
+				}
+			} else if err := printDeploymentVerify(in, r, d, st.Refspec); err != nil {
+				return err
+			}
 		}
 		if asJSON {
 			if out == nil {
@@ -116,4 +130,112 @@ func setupAdminStatus(in *Invocation) func([]string) error {
 		}
 		return nil
 	}
+}
+
+// printDeploymentGPG prints the commit's GPG signatures when the origin's
+// remote verifies them; as libostree does, the keys are those of the
+// remote named like the stateroot.
+func printDeploymentGPG(in *Invocation, r *repo.Repo, d *sysroot.Deployment, refspec string) error {
+	if refspec == "" {
+		return nil
+	}
+	spec, err := ref.ParseSpec(refspec)
+	if err != nil || spec.Remote == "" {
+		return nil
+	}
+	cfg, err := remote.Load(in.Ctx, r)
+	if err != nil {
+		return nil
+	}
+	if on, err := cfg.GPGVerify(spec.Remote); err != nil || !on {
+		return nil
+	}
+	c, err := object.ParseChecksum(d.Csum)
+	if err != nil {
+		return nil
+	}
+	commit, err := r.LoadMetadata(in.Ctx, c, object.TypeCommit)
+	if err != nil {
+		return nil
+	}
+	md, err := r.LoadDetachedMetadata(in.Ctx, c)
+	if err != nil || md == nil {
+		return nil // not signed
+	}
+	kr, err := remoteTrustedKeys(in, r, d.Stateroot)
+	if err != nil {
+		return err
+	}
+	res, err := sign.VerifyMetadata(in.Ctx, kr, commit, md, time.Now())
+	if err != nil {
+		if errors.Is(err, sign.ErrNoSignatures) {
+			return nil
+		}
+		return err
+	}
+	for i := range res.Signatures {
+		fmt.Fprint(in.Stdout, res.Describe(i, "    GPG: "))
+	}
+	return nil
+}
+
+// printDeploymentVerify is `status --verify`: the commit must carry a
+// valid signature for the origin's remote, whose description is printed.
+func printDeploymentVerify(in *Invocation, r *repo.Repo, d *sysroot.Deployment, refspec string) error {
+	c, err := object.ParseChecksum(d.Csum)
+	if err != nil {
+		return err
+	}
+	commit, err := r.LoadMetadata(in.Ctx, c, object.TypeCommit)
+	if err != nil {
+		return fmt.Errorf("Cannot verify, failed to load commit")
+	}
+	if d.Origin == nil {
+		return fmt.Errorf("Cannot verify deployment with no origin")
+	}
+	if refspec == "" {
+		return fmt.Errorf("No origin/refspec, cannot verify")
+	}
+	spec, err := ref.ParseSpec(refspec)
+	if err != nil {
+		return err
+	}
+	if spec.Remote == "" {
+		return fmt.Errorf("Cannot verify deployment without remote")
+	}
+	md, err := r.LoadDetachedMetadata(in.Ctx, c)
+	if err != nil {
+		return err
+	}
+	if md == nil {
+		return fmt.Errorf("Can't verify commit without detached metadata")
+	}
+	cfg, err := remote.Load(in.Ctx, r)
+	if err != nil {
+		return err
+	}
+	on, err := cfg.GPGVerify(spec.Remote)
+	if err != nil {
+		return err
+	}
+	if !on {
+		return fmt.Errorf("Cannot verify commit for remote %s; GPG verification disabled, and no signapi verifiers configured", spec.Remote)
+	}
+	kr, err := remoteTrustedKeys(in, r, spec.Remote)
+	if err != nil {
+		return err
+	}
+	res, err := sign.VerifyMetadata(in.Ctx, kr, commit, md, time.Now())
+	if err == nil {
+		err = res.RequireValid()
+	}
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	for i := range res.Signatures {
+		b.WriteString(res.Describe(i, "GPG: "))
+	}
+	fmt.Fprintln(in.Stdout, b.String())
+	return nil
 }

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gostree/gostree/internal/datetime"
 	"github.com/gostree/gostree/internal/errdefs"
 	"github.com/gostree/gostree/internal/object"
-	"github.com/gostree/gostree/internal/datetime"
 	"github.com/gostree/gostree/internal/prune"
 )
 
