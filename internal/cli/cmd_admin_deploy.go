@@ -95,7 +95,7 @@ func runAdminDeploy(in *Invocation, f *deployFlags, args []string) error {
 		return err
 	}
 	if f.stage {
-		return fmt.Errorf("--stage requires a booted system: %s is not booted into a deployment", s.Path())
+		return fmt.Errorf("Cannot stage deployment: Not currently booted into an OSTree system")
 	}
 	if len(f.overlayInitrds) > 0 {
 		return fmt.Errorf("--overlay-initrd is not supported yet")

@@ -67,7 +67,7 @@ func setupAdminUpgrade(in *Invocation) func([]string) error {
 			return fmt.Errorf("Cannot simultaneously specify --pull-only and --reboot")
 		}
 		if stage {
-			return fmt.Errorf("--stage requires a booted system: %s is not booted into a deployment", s.Path())
+			return fmt.Errorf("Cannot stage deployment: Not currently booted into an OSTree system")
 		}
 		u, err := s.NewUpgrader(osname, false)
 		if err != nil {

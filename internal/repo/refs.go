@@ -155,6 +155,14 @@ func (r *Repo) resolveLocal(spec ref.Spec) (object.Checksum, error) {
 			return c, nil
 		}
 	}
+	// Finally a ref of any remote, as ostree_repo_resolve_rev falls back
+	// to (`admin deploy REF` after `pull-local --remote=R`).
+	matches, _ = filepath.Glob(filepath.Join(r.path, "refs", "remotes", "*", spec.Ref))
+	for _, m := range matches {
+		if c, err := readRefFile(m); err == nil {
+			return c, nil
+		}
+	}
 	return object.Checksum{}, fs.ErrNotExist
 }
 

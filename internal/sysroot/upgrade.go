@@ -3,6 +3,7 @@ package sysroot
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/gostree/gostree/internal/keyfile"
 	"github.com/gostree/gostree/internal/object"
@@ -170,6 +171,11 @@ func (u *Upgrader) Pull(ctx context.Context, fetch PullFunc, synthetic, allowOld
 // Deploy deploys NewRevision over the merge deployment and makes it the
 // default.
 func (u *Upgrader) Deploy(ctx context.Context) (*Deployment, error) {
+	// libostree's experimental switch stages instead, which needs a
+	// booted system.
+	if os.Getenv("OSTREE_EX_STAGE_DEPLOYMENTS") != "" && u.s.Booted == nil {
+		return nil, fmt.Errorf("Cannot stage deployment: Not currently booted into an OSTree system")
+	}
 	res, err := u.s.DeployTree(ctx, DeployOptions{Stateroot: u.Stateroot, Commit: u.NewRevision, Origin: u.Origin, Merge: u.Merge})
 	if err != nil {
 		return nil, err

@@ -1,0 +1,165 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/gostree/gostree/internal/ref"
+	"github.com/gostree/gostree/internal/remote"
+	"github.com/gostree/gostree/internal/sysroot"
+)
+
+func init() {
+	adminSetups["pin"] = setupAdminPin
+	adminSetups["set-origin"] = setupAdminSetOrigin
+	adminSetups["config-diff"] = setupAdminConfigDiff
+}
+
+// setupAdminPin is `ostree admin pin INDEX...`.
+func setupAdminPin(in *Invocation) func([]string) error {
+	var unpin bool
+	in.Flag("unpin", 'u', "Unset pin", &unpin)
+	return func(args []string) error {
+		s, release, err := in.OpenSysroot(adminFlags{Superuser: true})
+		if err != nil {
+			return err
+		}
+		defer release()
+		if len(args) < 1 {
+			return Usage("INDEX must be specified")
+		}
+		for _, a := range args {
+			n, err := strconv.ParseUint(a, 10, 64)
+			if err != nil {
+				var ne *strconv.NumError
+				if errors.As(err, &ne) && ne.Err == strconv.ErrRange {
+					return fmt.Errorf("Index too large: %s", a)
+				}
+				return fmt.Errorf("Invalid index: %s", a)
+			}
+			if n >= uint64(len(s.Deployments)) {
+				return fmt.Errorf("Out of range deployment index %d, expected < %d", n, len(s.Deployments))
+			}
+			d := s.Deployments[n]
+			want := !unpin
+			state := map[bool]string{true: "pinned", false: "unpinned"}
+			if d.Pinned() == want {
+				fmt.Fprintf(in.Stdout, "Deployment %s is already %s\n", a, state[want])
+				continue
+			}
+			if err := s.SetPinned(d, want); err != nil {
+				return err
+			}
+			fmt.Fprintf(in.Stdout, "Deployment %s is now %s\n", a, state[want])
+		}
+		return nil
+	}
+}
+
+// setupAdminSetOrigin is `ostree admin set-origin REMOTENAME URL [BRANCH]`.
+func setupAdminSetOrigin(in *Invocation) func([]string) error {
+	var sets []string
+	index := -1
+	in.Strings("set", 's', "KEY=VALUE", "Set config option KEY=VALUE for remote", &sets)
+	in.Int("index", 0, "INDEX", "Operate on the deployment INDEX, starting from zero", &index)
+	return func(args []string) error {
+		s, release, err := in.OpenSysroot(adminFlags{Superuser: true})
+		if err != nil {
+			return err
+		}
+		defer release()
+		if len(args) < 2 {
+			return Usage("REMOTENAME and URL must be specified")
+		}
+		name, url := args[0], args[1]
+		var target *sysroot.Deployment
+		if index == -1 {
+			if s.Booted == nil {
+				return fmt.Errorf("Not currently booted into an OSTree system")
+			}
+			target = s.Booted
+		} else if target, _, err = indexedDeployment(s, strconv.Itoa(index)); err != nil {
+			return err
+		}
+		r, err := s.Repo(in.Ctx)
+		if err != nil {
+			return err
+		}
+		var settings []remote.Setting
+		for _, kv := range sets {
+			k, v, ok := cutKeyValue(kv)
+			if !ok {
+				return fmt.Errorf("Missing '=' in KEY=VALUE: %s", kv)
+			}
+			settings = append(settings, remote.Setting{Key: k, Value: v})
+		}
+		cfg, err := remote.Load(in.Ctx, r)
+		if err != nil {
+			return err
+		}
+		if err := cfg.Add(in.Ctx, remote.IfNotExists, name, url, settings); err != nil {
+			return err
+		}
+		old := ""
+		if target.Origin != nil {
+			old, _ = target.Origin.String("origin", "refspec")
+		}
+		spec, err := ref.ParseSpec(old)
+		if err != nil {
+			return err
+		}
+		branch := spec.Ref
+		if len(args) > 2 {
+			branch = args[2]
+		}
+		return s.WriteOrigin(target, keyfileWithRefspec(name+":"+branch))
+	}
+}
+
+// cutKeyValue splits KEY=VALUE at the first '='.
+func cutKeyValue(s string) (string, string, bool) {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '=' {
+			return s[:i], s[i+1:], true
+		}
+	}
+	return "", "", false
+}
+
+// setupAdminConfigDiff is `ostree admin config-diff`: local changes of
+// /etc against its defaults in /usr/etc.
+func setupAdminConfigDiff(in *Invocation) func([]string) error {
+	var osname string
+	in.String("os", 0, "OSNAME", "Use a different operating system root than the current one", &osname)
+	return func(args []string) error {
+		s, release, err := in.OpenSysroot(adminFlags{Superuser: true, Unlocked: true})
+		if err != nil {
+			return err
+		}
+		defer release()
+		if s.Booted == nil && osname == "" {
+			return fmt.Errorf("Not currently booted into an OSTree system and no --os= argument given")
+		}
+		d := s.Booted
+		if osname != "" {
+			if d = s.MergeDeployment(osname); d == nil {
+				return fmt.Errorf("No deployment for OS '%s'", osname)
+			}
+		}
+		ch, err := s.EtcDiff(in.Ctx, d)
+		if err != nil {
+			return err
+		}
+		for _, p := range ch.Modified {
+			fmt.Fprintf(in.Stdout, "M    %s\n", p)
+		}
+		for _, p := range ch.Removed {
+			fmt.Fprintf(in.Stdout, "D    %s\n", p)
+		}
+		for _, p := range ch.Added {
+			fmt.Fprintf(in.Stdout, "A    %s\n", p)
+		}
+		return nil
+	}
+}
