@@ -37,8 +37,11 @@ func setupSummary(in *Invocation) func([]string) error {
 		if err != nil {
 			return err
 		}
+		var signer signpkg.Signer
 		if len(sign) > 0 {
-			return fmt.Errorf("Signing the summary is not supported yet")
+			if signer, err = newSigner(in, signType); err != nil {
+				return err
+			}
 		}
 		switch {
 		case update:
@@ -46,11 +49,17 @@ func setupSummary(in *Invocation) func([]string) error {
 			if err != nil {
 				return err
 			}
-			if err := updateSummary(in, r, md); err != nil {
+			keys := summaryKeys{gpg: gpgSign, gpgHome: gpgHome, signer: signer, secrets: sign}
+			if err := updateSummary(in, r, md, keys); err != nil {
 				return err
 			}
 			if len(gpgSign) > 0 {
-				return gpgSignSummary(in, r, gpgSign, gpgHome)
+				if err := gpgSignSummary(in, r, gpgSign, gpgHome); err != nil {
+					return err
+				}
+			}
+			if signer != nil {
+				return signSummary(in, r, signer, sign)
 			}
 			return nil
 		case view || raw:
@@ -92,16 +101,36 @@ func parseAdditionalMetadata(args []string) (object.Metadata, error) {
 	return md, nil
 }
 
+// summaryKeys are the keys `summary -u` signs with: GPG key IDs and the
+// secret keys of a signature engine.
+type summaryKeys struct {
+	gpg     []string
+	gpgHome string
+	signer  signpkg.Signer
+	secrets []string
+}
+
 // updateSummary is `summary -u`: with a collection ID, a new
-// ostree-metadata commit first, then the summary.
-func updateSummary(in *Invocation, r *repo.Repo, md object.Metadata) error {
+// ostree-metadata commit first (signed with keys), then the summary.
+func updateSummary(in *Invocation, r *repo.Repo, md object.Metadata, keys summaryKeys) error {
 	if r.CollectionID() != "" {
 		ts, err := summary.CommitTime(in.Env)
 		if err != nil {
 			return err
 		}
-		if _, err := summary.WriteMetadataCommit(in.Ctx, r, md, ts); err != nil {
+		c, err := summary.WriteMetadataCommit(in.Ctx, r, md, ts)
+		if err != nil {
 			return err
+		}
+		for _, id := range keys.gpg {
+			if err := gpgSignCommit(in, r, c, &signpkg.Home{Dir: keys.gpgHome}, id); err != nil {
+				return err
+			}
+		}
+		for _, k := range keys.secrets {
+			if err := signCommitWith(in, r, c, keys.signer, k); err != nil {
+				return err
+			}
 		}
 		if err := summary.MaybeRegenerate(in.Ctx, r); err != nil {
 			return err
@@ -236,4 +265,22 @@ func gpgSignSummary(in *Invocation, r *repo.Repo, keyIDs []string, homedir strin
 		return err
 	}
 	return fsx.WriteFileAtomic(filepath.Join(r.Path(), "summary.sig"), sig, 0o644, true)
+}
+
+// signSummary appends signatures of the summary by each secret key of
+// engine s to summary.sig (ostree_sign_summary).
+func signSummary(in *Invocation, r *repo.Repo, s signpkg.Signer, secrets []string) error {
+	summ, err := os.ReadFile(filepath.Join(r.Path(), "summary"))
+	if err != nil {
+		return err
+	}
+	old, err := os.ReadFile(filepath.Join(r.Path(), "summary.sig"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	sig, err := signpkg.SignSummaryKeys(in.Ctx, s, summ, old, secrets)
+	if err != nil {
+		return err
+	}
+	return fsx.WriteFileAtomic(filepath.Join(r.Path(), "summary.sig"), sig, 0o644, r.FsyncEnabled())
 }

@@ -465,7 +465,11 @@ func writeDetached(ctx context.Context, r *repo.Repo, txn *repo.Txn, c object.Ch
 		md = append(object.Metadata(nil), o.DetachedMetadata...)
 	}
 	if len(o.Sign) > 0 {
-		if md, err = signCommit(md, o.SignType, o.Sign, o.getenv); err != nil {
+		data, err := object.MarshalCommit(cm)
+		if err != nil {
+			return err
+		}
+		if md, err = signCommit(ctx, md, data, o.SignType, o.Sign, o.getenv); err != nil {
 			return err
 		}
 	}

@@ -2,7 +2,6 @@ package commit
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/gostree/gostree/internal/gvariant"
 	"github.com/gostree/gostree/internal/object"
@@ -58,23 +57,24 @@ func appendSignature(md object.Metadata, key string, sig []byte) object.Metadata
 // signer) stores its signatures.
 const KeyDummySig = "ostree.sign.dummy"
 
-// signCommit adds signatures of the libostree signature type signType
-// ("ed25519" when empty) with each key to md. Only the "dummy" type of
-// the test suite is available (enabled by $OSTREE_DUMMY_SIGN_ENABLED=1,
-// as in libostree); ed25519 is reported as not implemented, like a
-// libostree built without libsodium.
-func signCommit(md object.Metadata, signType string, keys []string, getenv func(string) string) (object.Metadata, error) {
+// signCommit adds signatures of the commit bytes data by the libostree
+// signature type signType ("ed25519" when empty) with each secret key to
+// md, as `commit --sign` does (ostree_sign_set_sk, ostree_sign_commit).
+func signCommit(ctx context.Context, md object.Metadata, data []byte, signType string, keys []string, getenv func(string) string) (object.Metadata, error) {
 	if signType == "" {
 		signType = "ed25519"
 	}
-	if signType != "dummy" {
-		return nil, fmt.Errorf("Requested signature type is not implemented")
+	s, err := sign.New(signType, sign.Options{Getenv: getenv})
+	if err != nil {
+		return nil, err
 	}
 	for _, k := range keys {
-		if getenv("OSTREE_DUMMY_SIGN_ENABLED") != "1" {
-			return nil, fmt.Errorf("dummy signature type is only for ostree testing")
+		if err := s.SetSecretKey(k); err != nil {
+			return nil, err
 		}
-		md = appendSignature(md, KeyDummySig, []byte(k))
+		if md, err = sign.SignData(ctx, s, data, md); err != nil {
+			return nil, err
+		}
 	}
 	return md, nil
 }

@@ -325,7 +325,6 @@ func TestStaticDeltasAndCache(t *testing.T) {
 	}
 }
 
-
 // TestReferencePrune prunes copies of a reference-written repository
 // with both tools and compares the counts and what is left.
 func TestReferencePrune(t *testing.T) {

@@ -15,9 +15,11 @@
 // gpg-verify, TLS options), loads the summary (through the summary cache
 // in tmp/cache/summaries) or falls back to refs/heads/REF, and runs the
 // walk. Signature checks are hooks (RemoteOptions.GPGVerifyCommit and
-// friends) that the CLI fills in. A failed HTTP pull keeps the verified
-// objects it stored, and interrupted downloads resume, so the next pull
-// fetches only what is missing.
+// friends) that the CLI fills in; the signapi ones (sign-verify,
+// sign-verify-summary: ed25519 and dummy) default to internal/sign's
+// engines with the keys the remote configures. A failed HTTP pull keeps
+// the verified objects it stored, and interrupted downloads resume, so
+// the next pull fetches only what is missing.
 //
 // The walk follows libostree 2022.7's ostree-repo-pull.c: detached
 // metadata is fetched before its commit, a stored complete commit is not
@@ -25,5 +27,6 @@
 // quietly, and tree scans never wait for content downloads.
 //
 // Level L6: imports fsck, summary, remote (L4-L5), repo and fetch (L3),
-// object, ref (L1), fsx, keyfile, errdefs (L0) and golang.org/x/sync.
+// sign (L2), object, ref (L1), fsx, keyfile, errdefs (L0) and
+// golang.org/x/sync.
 package pull

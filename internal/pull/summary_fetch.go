@@ -16,6 +16,13 @@ import (
 type loadedSummary struct {
 	data, sig []byte
 	parsed    *summary.Summary
+	// cached says data came from the summary cache: a pull that finds
+	// it invalid fetches it again (verifyPulledSummary).
+	cached bool
+	// store updates the cache once the summary is verified (nil: no
+	// update); cacheWith stores a summary downloaded again with sig.
+	store     func() error
+	cacheWith func(sum cachedFile) error
 }
 
 // loadSummary fetches summary.sig and summary, both optional, through
@@ -57,6 +64,7 @@ func loadSummary(ctx context.Context, client *fetch.Client, meta []*url.URL, cac
 		}
 	}
 	fromCache = out.data != nil
+	out.cached = fromCache && preloaded == nil
 	if preloaded != nil {
 		out.data, fromCache = preloaded, true // not cached again
 	}
@@ -94,14 +102,15 @@ func loadSummary(ctx context.Context, client *fetch.Client, meta []*url.URL, cac
 	if out.parsed, err = summary.Unmarshal(out.data); err != nil {
 		return out, fmt.Errorf("Not normal form: %w", err)
 	}
-	if !fromCache && out.sig != nil && sumFile.data != nil {
+	if out.sig != nil {
 		if sigFile.data == nil {
-			// The signature came from the cache (304), the summary did
-			// not: keep the signature's validators.
+			// The signature came from the cache (304): keep its
+			// validators.
 			sigFile = cachedFile{data: out.sig, etag: etag, modified: mod}
 		}
-		if err := cache.store(name, sumFile, sigFile, sync); err != nil {
-			return out, err
+		out.cacheWith = func(sum cachedFile) error { return cache.store(name, sum, sigFile, sync) }
+		if !fromCache && sumFile.data != nil {
+			out.store = func() error { return out.cacheWith(sumFile) }
 		}
 	}
 	return out, nil
@@ -131,15 +140,24 @@ func FetchSummary(ctx context.Context, dst *repo.Repo, name string, opts RemoteO
 		if ep.isURL {
 			cache.dir = ""
 		}
-		sum, err := loadSummary(ctx, ep.client, ep.meta, cache, name, ep.preloaded, ep.gpgVerifySummary, false, dst.FsyncEnabled())
+		// Checked below, with the words of _ostree_repo_verify_summary.
+		sum, err := loadSummary(ctx, ep.client, ep.meta, cache, name, ep.preloaded, false, false, dst.FsyncEnabled())
 		if err != nil {
 			return nil, nil, err
 		}
+		if sum.store != nil {
+			if err := sum.store(); err != nil {
+				return nil, nil, err
+			}
+		}
 		summaryBytes, sig = sum.data, sum.sig
 	}
-	if summaryBytes != nil && ep.gpgVerifySummary {
+	if ep.gpgVerifySummary {
+		if summaryBytes == nil {
+			return nil, nil, fmt.Errorf("GPG verification enabled, but no summary found (check that the configured URL in remote config is correct): %w", errdefs.ErrNotFound)
+		}
 		if sig == nil {
-			return nil, nil, errors.New("GPG verification enabled, but no summary.sig found (use gpg-verify-summary=false in remote config to disable)")
+			return nil, nil, errors.New("GPG verification enabled, but no summary signatures found (use gpg-verify-summary=false in remote config to disable)")
 		}
 		if opts.GPGVerifySummary == nil {
 			return nil, nil, errSummaryVerifyUnsupported
@@ -147,6 +165,9 @@ func FetchSummary(ctx context.Context, dst *repo.Repo, name string, opts RemoteO
 		if err := opts.GPGVerifySummary(ctx, ep.name, summaryBytes, sig); err != nil {
 			return nil, nil, err
 		}
+	}
+	if err := ep.checkFetchedSummary(ctx, &opts, summaryBytes, sig); err != nil {
+		return nil, nil, err
 	}
 	return summaryBytes, sig, nil
 }

@@ -52,16 +52,7 @@ func sigsValue(sigs [][]byte) gvariant.Variant {
 // edited as libostree's GVariantDict edits it (so other keys may be
 // reordered the way GLib's hash table orders them). md is not modified.
 func AppendSignature(md object.Metadata, sig []byte) object.Metadata {
-	d := object.NewVarDictFrom(md)
-	var sigs [][]byte
-	if v, ok := d.Lookup(MetadataKey); ok {
-		if old, ok := Signatures(object.Metadata{{Key: MetadataKey, Value: v}}); ok {
-			sigs = old
-		}
-	}
-	sigs = append(append([][]byte{}, sigs...), sig)
-	d.Insert(MetadataKey, sigsValue(sigs))
-	return d.End()
+	return AppendSignatureAt(md, MetadataKey, sig)
 }
 
 // replaceSignatures returns md with ostree.gpgsigs set to sigs, or
