@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -41,7 +43,10 @@ func remoteRepo(in *Invocation, repoPath, sysroot string) (*repo.Repo, *remote.C
 func remoteError(err error) error {
 	var nf *remote.NotFoundError
 	var ex *remote.ExistsError
+	var in *remote.InvalidNameError
 	switch {
+	case errors.As(err, &in):
+		return fmt.Errorf("Invalid remote name %s", in.Name)
 	case errors.As(err, &nf):
 		return fmt.Errorf("Remote \"%s\" not found", nf.Name)
 	case errors.As(err, &ex):
@@ -248,9 +253,16 @@ func remoteURLError(name string, err error) error {
 	return fmt.Errorf("No \"url\" option in remote \"%s\"", name)
 }
 
+// remoteJSON is one remote of `remote list --json`.
+type remoteJSON struct {
+	Name string `json:"name"`
+	URL  string `json:"url,omitempty"`
+}
+
 func setupRemoteList(in *Invocation) func([]string) error {
-	var showURLs bool
+	var showURLs, asJSON bool
 	in.Flag("show-urls", 'u', "Show remote URLs in list", &showURLs)
+	in.Flag("json", 0, "Print a JSON array of {name, url}", &asJSON)
 	return func(args []string) error {
 		r, err := in.OpenRepo()
 		if err != nil {
@@ -261,6 +273,14 @@ func setupRemoteList(in *Invocation) func([]string) error {
 			return err
 		}
 		names := cfg.Names()
+		if asJSON {
+			out := make([]remoteJSON, 0, len(names))
+			for _, n := range names {
+				u, _ := cfg.Option(n, "url", "")
+				out = append(out, remoteJSON{Name: n, URL: u})
+			}
+			return writeRemoteJSON(in, out)
+		}
 		if !showURLs {
 			for _, n := range names {
 				fmt.Fprintln(in.Stdout, n)
@@ -283,6 +303,20 @@ func setupRemoteList(in *Invocation) func([]string) error {
 		_, err = in.Stdout.Write([]byte(b.String()))
 		return err
 	}
+}
+
+// writeRemoteJSON prints v as indented JSON (the --json output of the
+// remote commands), URLs left unescaped.
+func writeRemoteJSON(in *Invocation, v any) error {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := in.Stdout.Write(b.Bytes())
+	return err
 }
 
 func printImported(in *Invocation, n int, name string) {

@@ -121,6 +121,7 @@ func New(opts Options) (*Client, error) {
 	if opts.ExtraUserAgent != "" {
 		opts.UserAgent += " " + opts.ExtraUserAgent
 	}
+	opts.Header, opts.UserAgent = customHeaders(opts.Header, opts.UserAgent)
 	rt := opts.Transport
 	if rt == nil {
 		tr, err := newTransport(&opts)
@@ -138,17 +139,82 @@ func New(opts Options) (*Client, error) {
 		c.partials = loadPartials(opts.TmpDir)
 	}
 	if opts.CookieFile != "" {
-		data, err := os.ReadFile(opts.CookieFile)
-		if err != nil && !errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("cookie file: %w", err)
+		var err error
+		if c.cookies, err = loadCookies(opts.CookieFile); err != nil {
+			return nil, err
 		}
-		c.cookies = parseCookies(data)
 	}
 	return c, nil
 }
 
+// customHeaders applies extra headers as curl applies CURLOPT_HTTPHEADER:
+// a header with a blank value is not sent, and a User-Agent replaces the
+// default one, appended text included.
+func customHeaders(h http.Header, userAgent string) (http.Header, string) {
+	out := http.Header{}
+	for k, vs := range h {
+		for _, v := range vs {
+			if strings.TrimSpace(v) == "" {
+				continue
+			}
+			if http.CanonicalHeaderKey(k) == "User-Agent" {
+				userAgent = v
+				continue
+			}
+			out.Add(k, v)
+		}
+	}
+	return out, userAgent
+}
+
+// proxyURL parses a proxy as curl's CURLOPT_PROXY does:
+// [scheme://][user:password@]host[:port], with http the default scheme
+// and 1080 (443 for https) the default port.
+func proxyURL(s string) (*url.URL, error) {
+	if !strings.Contains(s, "://") {
+		s = "http://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("proxy %q: %w", s, err)
+	}
+	switch u.Scheme {
+	case "http", "https", "socks5", "socks5h":
+	default:
+		return nil, fmt.Errorf("proxy %q: unsupported scheme %q", s, u.Scheme)
+	}
+	if u.Hostname() == "" {
+		return nil, fmt.Errorf("proxy %q: no host", s)
+	}
+	if u.Port() == "" {
+		port := "1080"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+		u.Host = net.JoinHostPort(u.Hostname(), port)
+	}
+	return u, nil
+}
+
+// verifyHostOnly is tls-permissive's check: libostree's curl fetcher turns
+// off certificate chain verification (CURLOPT_SSL_VERIFYPEER) but still
+// requires the certificate to name the host. Go leaves ServerName empty
+// for IP address hosts, which are then not checked.
+func verifyHostOnly(cs tls.ConnectionState) error {
+	if len(cs.PeerCertificates) == 0 {
+		return errors.New("tls: server sent no certificate")
+	}
+	if cs.ServerName == "" {
+		return nil
+	}
+	return cs.PeerCertificates[0].VerifyHostname(cs.ServerName)
+}
+
 func newTransport(opts *Options) (*http.Transport, error) {
-	tlsConf := &tls.Config{InsecureSkipVerify: opts.TLSPermissive} //nolint:gosec // tls-permissive asks for it
+	tlsConf := &tls.Config{InsecureSkipVerify: opts.TLSPermissive} //nolint:gosec // tls-permissive asks for it; verifyHostOnly still checks the name
+	if opts.TLSPermissive {
+		tlsConf.VerifyConnection = verifyHostOnly
+	}
 	if opts.TLSCAFile != "" {
 		pem, err := os.ReadFile(opts.TLSCAFile)
 		if err != nil {
@@ -169,9 +235,9 @@ func newTransport(opts *Options) (*http.Transport, error) {
 	}
 	proxy := http.ProxyFromEnvironment
 	if opts.Proxy != "" {
-		pu, err := url.Parse(opts.Proxy)
+		pu, err := proxyURL(opts.Proxy)
 		if err != nil {
-			return nil, fmt.Errorf("proxy %q: %w", opts.Proxy, err)
+			return nil, err
 		}
 		proxy = http.ProxyURL(pu)
 	}

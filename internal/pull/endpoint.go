@@ -42,7 +42,7 @@ func newClient(dst *repo.Repo, cfg *remote.Config, name string, isURL bool, opts
 		}
 		fo.DisableHTTP2 = !http2
 		// `ostree remote add-cookie` keeps the remote's cookies here.
-		fo.CookieFile = filepath.Join(dst.Path(), name+".cookies.txt")
+		fo.CookieFile = remote.CookieJarPath(dst, name)
 	}
 	return fetch.New(fo)
 }
@@ -144,14 +144,8 @@ func openEndpoint(ctx context.Context, dst *repo.Repo, name string, opts *Remote
 		if ep.gpgVerifySummary, err = cfg.BoolOption(name, "gpg-verify-summary", false); err != nil {
 			return nil, err
 		}
-		if ep.signVerify, err = signapiRequested(cfg, name, "sign-verify"); err != nil {
+		if err := ep.initSignapi(opts); err != nil {
 			return nil, err
-		}
-		if ep.signVerifySummary, err = signapiRequested(cfg, name, "sign-verify-summary"); err != nil {
-			return nil, err
-		}
-		if ep.signVerify && opts.SignVerifyCommit == nil || ep.signVerifySummary && opts.SignVerifySummary == nil {
-			return nil, unsupportedError(fmt.Sprintf("Signature verification (sign-verify) is enabled for remote %s, but ed25519 signatures are not supported by this build yet (use sign-verify=false in remote config to disable)", name))
 		}
 		if s, _ := cfg.Option(name, "unconfigured-state", ""); s != "" {
 			return nil, fmt.Errorf("remote unconfigured-state: %s", s)
@@ -212,19 +206,4 @@ func openEndpoint(ctx context.Context, dst *repo.Repo, name string, opts *Remote
 	}
 	ok = true
 	return ep, nil
-}
-
-// signapiRequested reads a sign-verify option as libostree's
-// verifiers_from_config does: unset, empty or false means no verifiers;
-// true or a list of signature types asks for verification.
-func signapiRequested(cfg *remote.Config, name, key string) (bool, error) {
-	v, err := cfg.Option(name, key, "")
-	if err != nil {
-		return false, err
-	}
-	switch strings.TrimSpace(v) {
-	case "", "false", "0":
-		return false, nil
-	}
-	return true, nil
 }

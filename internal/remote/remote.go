@@ -351,10 +351,18 @@ func (c *Config) CollectionID(name string) (string, error) {
 	return c.Option(name, "collection-id", "")
 }
 
-// ValidateName checks a remote name.
+// InvalidNameError reports a name that cannot name a remote.
+type InvalidNameError struct{ Name string }
+
+func (e *InvalidNameError) Error() string { return fmt.Sprintf("invalid remote name %s", e.Name) }
+
+// Is classifies the error as errdefs.ErrInvalid.
+func (e *InvalidNameError) Is(target error) bool { return target == errdefs.ErrInvalid }
+
+// ValidateName checks a remote name; a bad one is an *InvalidNameError.
 func ValidateName(name string) error {
 	if err := ref.ValidateRemote(name); err != nil {
-		return fmt.Errorf("%w: %v", errdefs.ErrInvalid, err)
+		return &InvalidNameError{Name: name}
 	}
 	return nil
 }
