@@ -7,11 +7,13 @@ import (
 	"github.com/gostree/gostree/internal/errdefs"
 	"github.com/gostree/gostree/internal/gvariant"
 	"github.com/gostree/gostree/internal/object"
+	"github.com/gostree/gostree/internal/repo"
 )
 
 func setupLog(in *Invocation) func([]string) error {
-	var raw bool
+	var raw, asJSON bool
 	in.Flag("raw", 0, "Show raw variant data", &raw)
+	in.Flag("json", 0, "Print the commits as a JSON array", &asJSON)
 	return func(args []string) error {
 		r, err := in.OpenRepo()
 		if err != nil {
@@ -23,6 +25,9 @@ func setupLog(in *Invocation) func([]string) error {
 		c, _, err := r.ResolveRevExt(in.Ctx, args[0], false, true)
 		if err != nil {
 			return err
+		}
+		if asJSON {
+			return logJSON(in, r, c)
 		}
 		// Commits are printed as they are read, so that a long history
 		// streams and an error comes after what was already shown.
@@ -60,4 +65,29 @@ func setupLog(in *Invocation) func([]string) error {
 			c = cm.Parent
 		}
 	}
+}
+
+// logJSON is `log --json`: the history from c to its first commit, or to
+// the first parent not stored (the last entry then names its parent).
+func logJSON(in *Invocation, r *repo.Repo, c object.Checksum) error {
+	out := []commitJSON{}
+	for first := true; ; first = false {
+		cm, err := r.LoadCommit(in.Ctx, c)
+		if !first && errors.Is(err, errdefs.ErrNotFound) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		j, err := newCommitJSON(c, cm)
+		if err != nil {
+			return err
+		}
+		out = append(out, j)
+		if cm.Parent.IsZero() {
+			break
+		}
+		c = cm.Parent
+	}
+	return writeJSON(in.Stdout, out)
 }

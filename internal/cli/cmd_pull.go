@@ -20,7 +20,7 @@ func setupPull(in *Invocation) func([]string) error {
 	var untrusted, httpTrusted, bareUserOnlyFiles, dryRun, timestampCheck, disableVerifyBindings bool
 	var cacheDir, overrideURL, timestampFrom, appendUserAgent string
 	var subpaths, headers, localCaches []string
-	var depth, frequency int
+	var depth, frequency, progressFD int
 	retries := -1
 	in.Flag("commit-metadata-only", 0, "Fetch only the commit metadata", &commitOnly)
 	in.String("cache-dir", 0, "", "Use custom cache dir", &cacheDir)
@@ -43,6 +43,7 @@ func setupPull(in *Invocation) func([]string) error {
 	in.Flag("timestamp-check", 'T', "Require fetched commits to have newer timestamps", &timestampCheck)
 	in.String("timestamp-check-from-rev", 0, "", "Require fetched commits to have newer timestamps than given rev", &timestampFrom)
 	in.Flag("disable-verify-bindings", 0, "Do not verify commit bindings", &disableVerifyBindings)
+	progressFDOption(in, &progressFD)
 	in.Options = append(in.Options, &Option{Long: "append-user-agent", Arg: "", Desc: "Append string to user agent", Str: &appendUserAgent, Hidden: true})
 	return func(args []string) error {
 		r, err := in.OpenRepo()
@@ -103,6 +104,7 @@ func setupPull(in *Invocation) func([]string) error {
 			AppendUserAgent:     appendUserAgent,
 			DisableStaticDeltas: disableDeltas,
 			RequireStaticDeltas: requireDeltas,
+			DryRun:              dryRun,
 		}
 		switch {
 		case cacheDir != "":
@@ -136,9 +138,19 @@ func setupPull(in *Invocation) func([]string) error {
 			}
 			opts.LocalCaches = append(opts.LocalCaches, cr)
 		}
-		res, err := pull.PullRemote(in.Ctx, r, remoteName, opts)
+		opts.Progress = new(pull.Progress)
+		stopProgress, err := startPullProgress(in, opts.Progress, progressFD)
 		if err != nil {
 			return err
+		}
+		res, err := pull.PullRemote(in.Ctx, r, remoteName, opts)
+		stopProgress(err)
+		if err != nil {
+			return err
+		}
+		if dryRun {
+			fmt.Fprintln(in.Stdout, deltaDryRunLine(res.Deltas))
+			return nil
 		}
 		fmt.Fprintln(in.Stdout, pullStatus(res))
 		return nil
@@ -178,6 +190,8 @@ func pullStatus(r pull.RemoteResult) string {
 	var b strings.Builder
 	if r.Local {
 		fmt.Fprintf(&b, "%d metadata, %d content objects imported", r.MetadataImported, r.ContentImported)
+	} else if r.Deltas.PartsFetched > 0 {
+		fmt.Fprintf(&b, "%d delta parts, %d loose fetched", r.Deltas.PartsFetched, r.MetadataFetched+r.ContentFetched)
 	} else {
 		fmt.Fprintf(&b, "%d metadata, %d content objects fetched", r.MetadataFetched, r.ContentFetched)
 		if r.MetadataLocal > 0 || r.ContentLocal > 0 {

@@ -17,7 +17,7 @@ func setupPullLocal(in *Invocation) func([]string) error {
 	var remote string
 	var commitOnly, disableFsync, perObjectFsync, untrusted, bareUserOnlyFiles bool
 	var requireDeltas, gpgVerify, gpgVerifySummary, disableVerifyBindings bool
-	var depth int
+	var depth, progressFD int
 	in.Flag("commit-metadata-only", 0, "Fetch only the commit metadata", &commitOnly)
 	in.String("remote", 0, "REMOTE", "Add REMOTE to refspec", &remote)
 	in.Flag("disable-fsync", 0, "Do not invoke fsync()", &disableFsync)
@@ -29,6 +29,7 @@ func setupPullLocal(in *Invocation) func([]string) error {
 	in.Flag("gpg-verify-summary", 0, "GPG verify summary (must specify --remote)", &gpgVerifySummary)
 	in.Flag("disable-verify-bindings", 0, "Do not verify commit bindings", &disableVerifyBindings)
 	in.Int("depth", 0, "DEPTH", "Traverse DEPTH parents (-1=infinite) (default: 0)", &depth)
+	progressFDOption(in, &progressFD)
 	return func(args []string) error {
 		r, err := in.OpenRepo()
 		if err != nil {
@@ -37,16 +38,20 @@ func setupPullLocal(in *Invocation) func([]string) error {
 		if len(args) < 1 {
 			return Usage("DESTINATION must be specified")
 		}
-		if requireDeltas {
-			// A local pull never uses static deltas.
-			return errors.New("Fetch configured to require static deltas, but no summary deltas or delta index found")
-		}
 		if disableFsync {
 			r.SetFsync(false)
 		}
 		srcRepo, err := repo.Open(in.Ctx, args[0])
 		if err != nil {
 			return err
+		}
+		var deltas *pull.DeltaOptions
+		if requireDeltas {
+			// Deltas are used only when required, to test them without
+			// a web server.
+			if deltas, err = pull.LocalDeltaOptions(srcRepo); err != nil {
+				return err
+			}
 		}
 		if gpgVerifySummary {
 			summ, sig, err := readSummaryFiles(srcRepo.Path())
@@ -63,6 +68,11 @@ func setupPullLocal(in *Invocation) func([]string) error {
 				return err
 			}
 		}
+		prog := new(pull.Progress)
+		stopProgress, err := startPullProgress(in, prog, progressFD)
+		if err != nil {
+			return err
+		}
 		st, err := pull.Pull(in.Ctx, r, pull.NewLocalSource(srcRepo), pull.Options{
 			Refs:                  args[1:],
 			Remote:                remote,
@@ -72,7 +82,10 @@ func setupPullLocal(in *Invocation) func([]string) error {
 			DisableVerifyBindings: disableVerifyBindings,
 			BareUserOnlyFiles:     bareUserOnlyFiles,
 			VerifyCommit:          verify,
+			Progress:              prog,
+			Deltas:                deltas,
 		})
+		stopProgress(err)
 		if err != nil {
 			return err
 		}

@@ -15,6 +15,16 @@ import (
 type refsOpts struct {
 	del, list, alias, collections, force bool
 	create                               string
+	json                                 bool
+	listed                               []refJSON // what --json prints
+}
+
+// refJSON is one ref in the output of `refs --json`.
+type refJSON struct {
+	CollectionID string `json:"collection_id,omitempty"`
+	Ref          string `json:"ref"`
+	AliasOf      string `json:"alias_of,omitempty"`
+	Checksum     string `json:"checksum"`
 }
 
 func setupRefs(in *Invocation) func([]string) error {
@@ -25,10 +35,17 @@ func setupRefs(in *Invocation) func([]string) error {
 	in.String("create", 0, "NEWREF", "Create a new ref for an existing commit", &o.create)
 	in.Flag("collections", 'c', "Enable listing collection IDs for refs", &o.collections)
 	in.Flag("force", 0, "Overwrite existing refs when creating", &o.force)
+	in.Flag("json", 0, "Print the refs and their commits as a JSON array", &o.json)
 	return func(args []string) error {
 		r, err := in.OpenRepo()
 		if err != nil {
 			return err
+		}
+		if o.json && (o.del || o.create != "") {
+			return errors.New("--json only applies to listing refs")
+		}
+		if o.json {
+			return listRefsJSON(in, r, &o, args)
 		}
 		var out strings.Builder
 		defer func() { in.Stdout.Write([]byte(out.String())) }()
@@ -93,6 +110,19 @@ func doRefs(in *Invocation, r *repo.Repo, o *refsOpts, prefix string, out *strin
 	switch {
 	case !o.del && o.create == "":
 		for _, name := range sortedKeys(refs) {
+			if o.json {
+				e := refJSON{Ref: name, Checksum: refs[name]}
+				if o.alias {
+					e.AliasOf = refs[name]
+					c, err := r.ResolveRev(ctx, name, false)
+					if err != nil {
+						return false, err
+					}
+					e.Checksum = c.String()
+				}
+				o.listed = append(o.listed, e)
+				continue
+			}
 			if o.alias {
 				fmt.Fprintf(out, "%s -> %s\n", name, refs[name])
 			} else {
@@ -187,6 +217,10 @@ func doCollectionRefs(in *Invocation, r *repo.Repo, o *refsOpts, prefix string, 
 	switch {
 	case !o.del && o.create == "":
 		for _, k := range keys {
+			if o.json {
+				o.listed = append(o.listed, refJSON{CollectionID: k.CollectionID, Ref: k.Ref, Checksum: refs[k]})
+				continue
+			}
 			fmt.Fprintf(out, "(%s, %s)\n", k.CollectionID, k.Ref)
 		}
 		return false, nil
@@ -224,4 +258,22 @@ func doCollectionRefs(in *Invocation, r *repo.Repo, o *refsOpts, prefix string, 
 // listErr words listing errors as libostree does.
 func listErr(err error) error {
 	return fmt.Errorf("Listing refs: %s", errorText(err))
+}
+
+// listRefsJSON is `refs --json`: the refs the plain listing would print,
+// each with its commit, as one JSON array.
+func listRefsJSON(in *Invocation, r *repo.Repo, o *refsOpts, prefixes []string) error {
+	if len(prefixes) == 0 {
+		prefixes = []string{""}
+	}
+	var discard strings.Builder
+	for _, p := range prefixes {
+		if _, err := doRefs(in, r, o, p, &discard); err != nil {
+			return err
+		}
+	}
+	if o.listed == nil {
+		o.listed = []refJSON{}
+	}
+	return writeJSON(in.Stdout, o.listed)
 }

@@ -16,6 +16,7 @@ type showOpts struct {
 	related, sizes, raw, noByteswap bool
 	variantType, metaKey, detKey    string
 	gpgHome, gpgVerifyRemote        string
+	json                            bool
 }
 
 func setupShow(in *Invocation) func([]string) error {
@@ -29,6 +30,7 @@ func setupShow(in *Invocation) func([]string) error {
 	in.Flag("no-byteswap", 'B', "Do not automatically convert variant data from big endian", &o.noByteswap)
 	in.String("gpg-homedir", 0, "HOMEDIR", "GPG Homedir to use when looking for keyrings", &o.gpgHome)
 	in.String("gpg-verify-remote", 0, "REMOTE", "Use REMOTE name for GPG configuration", &o.gpgVerifyRemote)
+	in.Flag("json", 0, "Print a commit as JSON", &o.json)
 	return func(args []string) error {
 		r, err := in.OpenRepo()
 		if err != nil {
@@ -36,6 +38,9 @@ func setupShow(in *Invocation) func([]string) error {
 		}
 		if len(args) < 1 {
 			return Usage("An object argument is required")
+		}
+		if o.json {
+			return showJSON(in, r, &o, args[0])
 		}
 		var out strings.Builder
 		err = runShow(in, r, &o, args[0], &out)
@@ -296,4 +301,27 @@ func uvarint(b []byte) (uint64, int) {
 		}
 	}
 	return 0, 0
+}
+
+// showJSON is `show --json`: a commit, with its metadata's keys.
+func showJSON(in *Invocation, r *repo.Repo, o *showOpts, rev string) error {
+	if o.related || o.sizes || o.raw || o.noByteswap || o.variantType != "" || o.metaKey != "" || o.detKey != "" {
+		return errors.New("--json cannot be combined with other output options")
+	}
+	c, _, err := r.ResolveRevExt(in.Ctx, rev, false, true)
+	if err != nil {
+		return err
+	}
+	cm, err := r.LoadCommit(in.Ctx, c)
+	if errors.Is(err, errdefs.ErrNotFound) {
+		return fmt.Errorf("--json: no commit %s", c)
+	}
+	if err != nil {
+		return err
+	}
+	j, err := newCommitJSON(c, cm)
+	if err != nil {
+		return err
+	}
+	return writeJSON(in.Stdout, j)
 }
