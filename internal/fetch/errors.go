@@ -73,11 +73,20 @@ func (e *SizeError) Error() string {
 // Is classifies the error as ErrTooLarge.
 func (e *SizeError) Is(target error) bool { return target == ErrTooLarge }
 
-// Errors for body failures; their texts follow curl's, which the test
-// suite greps for.
+// curlError is a transfer failure worded as libostree reports curl's:
+// "[CODE] curl_easy_strerror text", which the test suite greps for.
+type curlError struct {
+	code int
+	msg  string
+}
+
+func (e *curlError) Error() string { return fmt.Sprintf("[%d] %s", e.code, e.msg) }
+
+// Transfer failures, with curl's codes.
 var (
-	errPartial = errors.New("Transferred a partial file")
-	errStalled = errors.New("Timeout was reached: no data received")
+	errPartial    error = &curlError{18, "Transferred a partial file"}
+	errStalled    error = &curlError{28, "Timeout was reached"}
+	errEmptyReply error = &curlError{52, "Server returned nothing (no headers, no data)"}
 )
 
 // IsTransient reports whether err is worth retrying.

@@ -277,6 +277,16 @@ func transportErr(ctx, actx context.Context, shown string, err error) error {
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		// No headers in time, or no connection: curl reports every
+		// timeout in the same words, whichever timer fired first.
+		return &TransportError{URL: shown, Err: fmt.Errorf("%w: %v", errStalled, err), Retry: true}
+	}
+	if errors.Is(err, io.EOF) {
+		// The connection closed before any answer.
+		return &TransportError{URL: shown, Err: errEmptyReply, Retry: true}
+	}
 	return &TransportError{URL: shown, Err: err, Retry: retryable(err)}
 }
 

@@ -15,6 +15,15 @@ import (
 // loadMetadata reads a metadata object from the local caches or the
 // source.
 func (p *puller) loadMetadata(ctx context.Context, c object.Checksum, t object.Type) ([]byte, error) {
+	p.opts.Progress.metadataRequested()
+	b, err := p.loadMetadataFrom(ctx, c, t)
+	if err == nil {
+		p.opts.Progress.metadataFetched()
+	}
+	return b, err
+}
+
+func (p *puller) loadMetadataFrom(ctx context.Context, c object.Checksum, t object.Type) ([]byte, error) {
 	for _, cr := range p.opts.LocalCaches {
 		if ok, err := cr.HasObject(ctx, c, t); err != nil || !ok {
 			continue
@@ -50,9 +59,13 @@ func (p *puller) scanCommit(ctx context.Context, c object.Checksum, refName stri
 		// that signatures are checked before the commit is written; for
 		// a stored commit it is refreshed, as signatures may have been
 		// added.
-		detached, err := p.src.LoadDetachedMetadata(ctx, c)
-		if err != nil {
-			return err
+		var detached []byte
+		if !p.deltas.fromDelta(c) { // a delta brought it already
+			p.opts.Progress.metadataRequested()
+			if detached, err = p.src.LoadDetachedMetadata(ctx, c); err != nil {
+				return err
+			}
+			p.opts.Progress.metadataFetched()
 		}
 		var b []byte
 		if !stored {
@@ -88,9 +101,8 @@ func (p *puller) scanCommit(ctx context.Context, c object.Checksum, refName stri
 		} else if b, err = p.dst.LoadMetadata(ctx, c, object.TypeCommit); err != nil {
 			return err
 		}
-		if err := p.copyDetached(ctx, c, stored, detached); err != nil {
-			return err
-		}
+		// A stored commit's signatures are replaced only once the new
+		// ones verify: a failed pull keeps what was there.
 		if stored && p.opts.VerifyCommit != nil {
 			d := detached
 			if d == nil {
@@ -103,6 +115,9 @@ func (p *puller) scanCommit(ctx context.Context, c object.Checksum, refName stri
 			if err := p.opts.VerifyCommit(ctx, c, b, d); err != nil {
 				return err
 			}
+		}
+		if err := p.copyDetached(ctx, c, stored, detached); err != nil {
+			return err
 		}
 		cm, err := object.UnmarshalCommit(b)
 		if err != nil {
@@ -284,6 +299,7 @@ func (p *puller) scanDirTree(ctx context.Context, c object.Checksum, path string
 			return err
 		}
 		if !has {
+			p.opts.Progress.contentRequested()
 			p.content.push(f.Checksum)
 		}
 	}
