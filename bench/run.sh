@@ -23,6 +23,10 @@
 #                shields the measurement from other load on a shared machine (see README)
 #   PAUSE        seconds to sleep after deleting a case's targets (default: 2)
 #   KEEP=1       keep the work directory in BENCH_TMP
+#   PULL_RUNS    runs for the pull cases with added latency (default: RUNS)
+#   PULL_RTT     round-trip time added by bench/latproxy in the *-rtt cases (default: 50ms)
+#   LATPROXY     latproxy binary (default: built from bench/latproxy with `go build`)
+#   NGINX        nginx binary for the pull cases (default: /usr/sbin/nginx, else nginx in PATH)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -36,6 +40,8 @@ OUT=${BENCH_OUT:-$HERE/results.json}
 PAUSE=${PAUSE:-2}
 NICE=${NICE:-0}
 FAST_RUNS=${FAST_RUNS:-$((RUNS * 2))}
+PULL_RUNS=${PULL_RUNS:-$RUNS}
+PULL_RTT=${PULL_RTT:-50ms}
 
 # Fixed commit timestamps make commit checksums reproducible, so the two tools' commits of
 # the same tree can be compared byte for byte (checksums are recorded as checks).
@@ -55,6 +61,14 @@ CASE_TABLE=(
 	"fsck|fsck, bare-user repo holding A and B|fsck|0.5|"
 	"prune|prune after deleting ref of A, bare-user|refs --delete bench/a (untimed); prune --refs-only||"
 	"prune-depth0|prune --depth=0 after deleting ref of A, bare-user|refs --delete bench/a (untimed); prune --refs-only --depth=0||"
+	"pull-archive|pull A over HTTP into an archive repo|pull origin bench/main@A (fresh repo)|1.0|"
+	"pull-archive-incr|pull B over HTTP into an archive repo holding A|pull origin bench/main (repo holding A)|1.0|"
+	"pull-bare-user|pull A over HTTP into a bare-user repo|pull origin bench/main@A (fresh repo)|1.0|"
+	"pull-bare-user-incr|pull B over HTTP into a bare-user repo holding A|pull origin bench/main (repo holding A)|1.0|"
+	"pull-archive-rtt|pull A into an archive repo, added RTT|pull origin bench/main@A (fresh repo)|0.5|"
+	"pull-archive-incr-rtt|pull B into an archive repo holding A, added RTT|pull origin bench/main (repo holding A)|0.5|"
+	"pull-bare-user-rtt|pull A into a bare-user repo, added RTT|pull origin bench/main@A (fresh repo)|0.5|"
+	"pull-bare-user-incr-rtt|pull B into a bare-user repo holding A, added RTT|pull origin bench/main (repo holding A)|0.5|"
 )
 RSS_TARGET=1.0
 
@@ -82,6 +96,7 @@ fi
 
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive integer"
 [[ $FAST_RUNS =~ ^[1-9][0-9]*$ ]] || die "FAST_RUNS must be a positive integer"
+[[ $PULL_RUNS =~ ^[1-9][0-9]*$ ]] || die "PULL_RUNS must be a positive integer"
 [[ $NICE =~ ^-?[0-9]+$ ]] || die "NICE must be an integer"
 [[ $(id -u) == 0 ]] || die "run as root: bare-mode commits keep ownership and the trees are root-owned"
 if ! /usr/bin/time --version 2>&1 | grep -q GNU; then
@@ -114,6 +129,18 @@ else
 	done
 fi
 
+# The pull cases serve a repository with nginx, directly and through bench/latproxy.
+PULL=0
+for c in "${SELECTED[@]}"; do [[ $c == pull-* ]] && PULL=1; done
+if ((PULL)); then
+	NGINX=${NGINX:-/usr/sbin/nginx}
+	[[ -x $NGINX ]] || NGINX=$(command -v nginx) ||
+		die "nginx is needed for the pull cases: apt-get install -y nginx-light (or set CASES without pull-*)"
+	command -v curl >/dev/null || die "curl is needed for the pull cases: apt-get install -y curl"
+	[[ -n ${LATPROXY:-} ]] || command -v go >/dev/null ||
+		die "go is needed to build bench/latproxy for the pull cases (or set LATPROXY)"
+fi
+
 fstype=$(stat -f -c %T "$BENCH_TMP")
 [[ $fstype == tmpfs ]] ||
 	log "warning: $BENCH_TMP is $fstype, not tmpfs; disk timings drift (see bench/README.md)"
@@ -121,7 +148,11 @@ avail_mb=$(($(stat -f -c '%a*%S' "$BENCH_TMP") / 1000000))
 ((avail_mb >= 6000)) || log "warning: only $avail_mb MB free in $BENCH_TMP (about 6 GB is needed at RUNS=5)"
 
 W=$(mktemp -d "$BENCH_TMP/gostree-bench.XXXXXX")
+PIDS=() # background servers (nginx, latproxy), stopped on exit
 cleanup() {
+	local pid
+	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
 	if [[ ${KEEP:-0} == 1 ]]; then
 		log "kept work directory $W"
 	else
@@ -182,6 +213,7 @@ timed() {
 	local case=$1 run=$2 tool=$3 order=$4
 	shift 4
 	local tf="$W/time.out" logf="$W/logs/$case.$run.$tool.log" load t0 t1 u s m ivcsw p0 p1
+	local n0="" net=$'\t\t\t'
 	local -a pre=()
 	if ((NICE != 0)); then
 		# New session => new scheduler autogroup; give it (and the process) the nice value.
@@ -190,6 +222,7 @@ timed() {
 	fi
 	# Untimed pre-touch of the binary and its libraries, so page-cache misses are not charged.
 	[[ $tool == cp-al ]] || "$1" --version >/dev/null 2>&1 || true
+	[[ $case == pull-* ]] && n0=$(net_mark)
 	read -r load _ </proc/loadavg
 	p0=$(cpu_stall_us)
 	t0=$(now_us)
@@ -200,13 +233,20 @@ timed() {
 	t1=$(now_us)
 	p1=$(cpu_stall_us)
 	read -r u s m ivcsw <"$tf"
+	[[ -n $n0 ]] && net=$(net_since "$n0")
 	local us=$((t1 - t0)) wall stall=""
 	wall=$(us_to_s "$us")
 	[[ -n $p0 && -n $p1 ]] && stall=$(us_to_s $((p1 - p0)))
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$case" "$run" "$tool" "$order" \
-		"$wall" "$u" "$s" "$m" "$load" "$stall" "$ivcsw" >>"$SAMPLES"
-	printf '  %-18s run %-2s %-9s wall %8s s  user %5s s  sys %5s s  rss %4s MiB  cpu stall %s s\n' \
-		"$case" "$run" "$tool" "${wall%???}" "$u" "$s" "$((m / 1024))" "${stall%???}" >&2
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$case" "$run" "$tool" "$order" \
+		"$wall" "$u" "$s" "$m" "$load" "$stall" "$ivcsw" "$net" >>"$SAMPLES"
+	local nettext=""
+	if [[ -n $n0 ]]; then
+		local nreq nbytes _nbody nconns
+		IFS=$'\t' read -r nreq nbytes _nbody nconns <<<"$net"
+		nettext=$(printf '  %5s req %6s MB %3s conn' "$nreq" "$((nbytes / 1000000))" "$nconns")
+	fi
+	printf '  %-18s run %-2s %-9s wall %8s s  user %5s s  sys %5s s  rss %4s MiB  cpu stall %s s%s\n' \
+		"$case" "$run" "$tool" "${wall%???}" "$u" "$s" "$((m / 1024))" "${stall%???}" "$nettext" >&2
 }
 
 check() { printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >>"$CHECKS"; }
@@ -239,7 +279,8 @@ commit_b() {
 }
 
 # shared TOOL KIND: path of a repository made once by TOOL itself; KIND is
-# bare-a (bare, holds A) or bu-ab (bare-user, holds A on bench/a and B on bench/b, B's parent A).
+# bare-a (bare, holds A) or bu-ab (bare-user, holds A on bench/a and B on bench/b, B's parent A),
+# or pulled-a-MODE (a MODE repo that pulled A from the pull server as origin:bench/main).
 shared() {
 	local tool=$1 kind=$2 bin repo
 	bin=$(bin_of "$tool")
@@ -256,9 +297,121 @@ shared() {
 			commit_a "$bin" "$repo" "setup-$tool-$kind"
 			commit_b "$bin" "$repo" "setup-$tool-$kind"
 			;;
+		pulled-a-*) # A pulled from the pull server, without added latency
+			quiet "setup-$tool-$kind" "$bin" --repo="$repo" init --mode="${kind#pulled-a-}"
+			quiet "setup-$tool-$kind" "$bin" --repo="$repo" remote add --no-gpg-verify origin "$PULL_URL"
+			quiet "setup-$tool-$kind" "$bin" --repo="$repo" pull origin "bench/main@$PULL_A"
+			;;
 		esac
 	fi
 	printf '%s' "$repo"
+}
+
+# ---------------------------------------------------------------------------------------
+# Pull cases: an archive repository written by the reference, with A and then B committed on
+# the same branch, served by nginx on loopback: directly, and through bench/latproxy, which
+# adds PULL_RTT to every round trip. Both tools' requests are counted in nginx's access log.
+
+PULL_URL=""     # the repository, served directly
+PULL_URL_RTT="" # the same through latproxy
+NET_PORT=""     # nginx's port
+NET_LOG=""      # nginx's access log
+
+# nginx_conf PREFIX ROOT PORT: one foreground process (no master, so no user switch), sendfile,
+# no listings, one tab-separated access-log line per request: status, body bytes, bytes sent
+# (headers included), connection serial number, URI.
+nginx_conf() {
+	local t
+	printf 'daemon off;\nmaster_process off;\nworker_processes 1;\n'
+	printf 'pid %s/nginx.pid;\nerror_log %s/error.log warn;\n' "$1" "$1"
+	printf 'events {\n\tworker_connections 4096;\n}\nhttp {\n'
+	# shellcheck disable=SC2016 # nginx variables
+	printf '\tlog_format bench "$status\\t$body_bytes_sent\\t$bytes_sent\\t$connection\\t$request_uri";\n'
+	printf '\taccess_log %s/access.log bench;\n' "$1"
+	for t in client_body proxy fastcgi uwsgi scgi; do printf '\t%s_temp_path %s/%s_temp;\n' "$t" "$1" "$t"; done
+	printf '\tdefault_type application/octet-stream;\n\ttypes {}\n'
+	printf '\tsendfile on;\n\ttcp_nopush on;\n\tkeepalive_requests 100000;\n\tkeepalive_timeout 300s;\n'
+	printf '\tserver {\n\t\tlisten 127.0.0.1:%s;\n\t\troot %s;\n\t\tautoindex off;\n\t\tlocation / {\n\t\t}\n\t}\n}\n' "$3" "$2"
+}
+
+# start_bg PIDFILE LOG CMD...: start a server in the background and remember its PID.
+start_bg() {
+	"${@:3}" >"$2" 2>&1 &
+	PIDS+=("$!")
+	printf '%s' "$!" >"$1"
+}
+
+setup_pull_server() {
+	local srv=$W/serve repo=$W/serve/repo ng=$W/serve/nginx port="" pid i
+	mkdir -p "$ng"
+	log "setup: archive repository holding A, then B on bench/main, for the pull cases (reference)"
+	quiet setup-serve "$REFERENCE" --repo="$repo" init --mode=archive
+	quiet setup-serve "$REFERENCE" --repo="$repo" commit -b bench/main -s A --timestamp=$TS_A --tree=dir="$TA"
+	PULL_A=$("$REFERENCE" --repo="$repo" rev-parse bench/main)
+	quiet setup-serve "$REFERENCE" --repo="$repo" commit -b bench/main -s B --timestamp=$TS_B --tree=dir="$TB"
+	PULL_B=$("$REFERENCE" --repo="$repo" rev-parse bench/main)
+	quiet setup-serve "$REFERENCE" --repo="$repo" summary -u
+	log "setup: served repository: $(objcount "$repo") objects, $(du -sm "$repo" | cut -f1) MB"
+
+	# A free port may be taken between the choice and nginx's bind: retry.
+	for _ in 1 2 3 4 5; do
+		port=$((20000 + RANDOM % 20000))
+		nginx_conf "$ng" "$srv" "$port" >"$ng/nginx.conf"
+		start_bg "$ng/pid" "$ng/stderr" "$NGINX" -p "$ng/" -c "$ng/nginx.conf" -e "$ng/error.log"
+		pid=$(<"$ng/pid")
+		for ((i = 0; i < 500; i++)); do
+			curl -sf -o /dev/null "http://127.0.0.1:$port/repo/config" && break 2
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.02
+		done
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		port=""
+	done
+	[[ -n $port ]] || die "nginx did not start: $(tail -n 3 "$ng/error.log" "$ng/stderr" 2>/dev/null | tr '\n' ' ')"
+	NET_PORT=$port
+	NET_LOG=$ng/access.log
+	PULL_URL=http://127.0.0.1:$port/repo
+
+	local proxy=${LATPROXY:-}
+	if [[ -z $proxy ]]; then
+		proxy=$W/latproxy
+		(cd "$HERE/.." && go build -o "$proxy" ./bench/latproxy) || die "building bench/latproxy failed"
+	fi
+	start_bg "$ng/latproxy.pid" "$ng/latproxy.log" "$proxy" -upstream "127.0.0.1:$port" -rtt "$PULL_RTT" -addr-file "$ng/latproxy.addr"
+	for ((i = 0; i < 500; i++)); do
+		[[ -s $ng/latproxy.addr ]] && break
+		kill -0 "$(<"$ng/latproxy.pid")" 2>/dev/null || die "latproxy failed: $(cat "$ng/latproxy.log")"
+		sleep 0.02
+	done
+	[[ -s $ng/latproxy.addr ]] || die "latproxy did not start"
+	PULL_URL_RTT=http://$(<"$ng/latproxy.addr")/repo
+	log "setup: nginx serves $PULL_URL; with $PULL_RTT RTT at $PULL_URL_RTT; A=$PULL_A B=$PULL_B"
+}
+
+# net_mark: the number of lines in the access log once every earlier request is in it. nginx
+# logs a request when it is done; a request of our own, once logged, marks the end (the single
+# nginx process handles events in order).
+net_mark() {
+	# Runs in a command substitution: the marker is unique by time and process, not a counter.
+	local marker i
+	marker=/.bench-sync-$(now_us)-$BASHPID
+	curl -s -o /dev/null "http://127.0.0.1:$NET_PORT$marker" || true
+	for ((i = 0; i < 500; i++)); do
+		grep -qF -- "$marker" "$NET_LOG" && break
+		sleep 0.01
+	done
+	wc -l <"$NET_LOG"
+}
+
+# net_since MARK: requests, bytes sent (headers included), body bytes and connections logged
+# after line MARK, the benchmark's own markers excepted, tab-separated.
+net_since() {
+	local end
+	end=$(net_mark)
+	awk -F'\t' -v from="$1" -v to="$end" '
+		NR > from && NR <= to && $5 !~ /^\/\.bench-sync-/ { n++; b += $3; body += $2; if (!($4 in c)) { c[$4]; nc++ } }
+		END { printf "%d\t%d\t%d\t%d", n, b, body, nc }' "$NET_LOG"
 }
 
 # ---------------------------------------------------------------------------------------
@@ -326,6 +479,26 @@ run_one() {
 		timed "$case" "$run" "$tool" "$order" "$bin" --repo="$repo" prune --refs-only "${extra[@]}"
 		check "$case" "$run" "$tool" objects "$before->$(objcount "$repo")"
 		;;
+	pull-*)
+		local mode=archive url=$PULL_URL want
+		[[ $case == *-rtt ]] && url=$PULL_URL_RTT
+		[[ $case == pull-bare-user* ]] && mode=bare-user
+		if [[ $case == *-incr* ]]; then
+			cp -a "$(shared "$tool" "pulled-a-$mode")" "$repo"
+			quiet "$case.$run.$tool.setup" "$bin" --repo="$repo" config set --group='remote "origin"' url "$url"
+			timed "$case" "$run" "$tool" "$order" "$bin" --repo="$repo" pull origin bench/main
+			want=$PULL_B
+		else
+			quiet "$case.$run.$tool.setup" "$bin" --repo="$repo" init --mode="$mode"
+			quiet "$case.$run.$tool.setup" "$bin" --repo="$repo" remote add --no-gpg-verify origin "$url"
+			timed "$case" "$run" "$tool" "$order" "$bin" --repo="$repo" pull origin "bench/main@$PULL_A"
+			want=$PULL_A
+		fi
+		local got
+		got=$("$bin" --repo="$repo" rev-parse origin:bench/main)
+		[[ $got == "$want" ]] || die "$case run $run ($tool): origin:bench/main is $got, expected $want"
+		check "$case" "$run" "$tool" pulled "$got objects=$(objcount "$repo")"
+		;;
 	*) die "no such case: $case" ;;
 	esac
 	return 0
@@ -338,8 +511,13 @@ run_case() {
 	case $case in
 	checkout-hardlink | checkout-copy) shared gostree bare-a >/dev/null && shared reference bare-a >/dev/null ;;
 	checkout-user | fsck | prune | prune-depth0) shared gostree bu-ab >/dev/null && shared reference bu-ab >/dev/null ;;
+	pull-archive-incr*) shared gostree pulled-a-archive >/dev/null && shared reference pulled-a-archive >/dev/null ;;
+	pull-bare-user-incr*) shared gostree pulled-a-bare-user >/dev/null && shared reference pulled-a-bare-user >/dev/null ;;
 	esac
-	case $case in checkout-hardlink | checkout-user | prune | prune-depth0) n=$FAST_RUNS ;; esac
+	case $case in
+	checkout-hardlink | checkout-user | prune | prune-depth0) n=$FAST_RUNS ;;
+	pull-*-rtt) n=$PULL_RUNS ;;
+	esac
 	log "case $case ($n runs per tool)"
 	for ((run = 1; run <= n; run++)); do
 		local order=("${tools[@]}")
@@ -366,7 +544,8 @@ else
 	log "gostree:   $GOSTREE"
 fi
 log "reference: $REFERENCE"
-log "runs: $RUNS ($FAST_RUNS for sub-second cases), nice: $NICE, cases: ${SELECTED[*]}"
+log "runs: $RUNS ($FAST_RUNS for sub-second cases, $PULL_RUNS for pulls with latency), nice: $NICE, cases: ${SELECTED[*]}"
+((PULL)) && setup_pull_server
 # Each case runs in a subshell: if a command fails (say, an option gostree lacks so far), the
 # case is recorded as failed and the run goes on with the next case.
 : >"$W/failed.tsv"
@@ -408,7 +587,7 @@ jq -n -L "$HERE" \
 	--arg gostree "$GOSTREE" --arg gostree_version "$(version_of "$GOSTREE")" \
 	--arg reference "$REFERENCE" --arg reference_version "$(version_of "$REFERENCE")" \
 	--argjson self "$([[ $SELF == 1 ]] && echo true || echo false)" \
-	--argjson runs "$RUNS" --argjson fast_runs "$FAST_RUNS" --argjson nice "$NICE" --arg tmp "$BENCH_TMP" --arg fstype "$fstype" \
+	--argjson runs "$RUNS" --argjson fast_runs "$FAST_RUNS" --argjson pull_runs "$PULL_RUNS" --arg pull_rtt "$PULL_RTT" --argjson nice "$NICE" --arg tmp "$BENCH_TMP" --arg fstype "$fstype" \
 	--argjson elapsed "$ELAPSED" --argjson rss_target "$RSS_TARGET" \
 	--arg tree_a "$conf_a" --arg tree_b "$conf_b" --arg selected "${SELECTED[*]}" '
 	include "stats";
@@ -417,7 +596,9 @@ jq -n -L "$HERE" \
 	(rows($samples) | map({case: .[0], run: (.[1] | tonumber), tool: .[2],
 		order: (.[3] | tonumber), wall_s: (.[4] | tonumber), user_s: (.[5] | tonumber),
 		sys_s: (.[6] | tonumber), maxrss_kb: (.[7] | tonumber), load1: (.[8] | tonumber),
-		cpu_stall_s: (.[9] // "" | num), invol_ctxsw: (.[10] // "" | num)})) as $S
+		cpu_stall_s: (.[9] // "" | num), invol_ctxsw: (.[10] // "" | num),
+		net_requests: (.[11] // "" | num), net_bytes: (.[12] // "" | num),
+		net_body_bytes: (.[13] // "" | num), net_conns: (.[14] // "" | num)})) as $S
 	| (rows($checks) | map({case: .[0], run: (.[1] | tonumber), tool: .[2], kind: .[3], value: .[4]})) as $C
 	| ($selected | split(" ")) as $sel
 	| {
@@ -426,6 +607,8 @@ jq -n -L "$HERE" \
 		self: $self,
 		runs: $runs,
 		fast_runs: $fast_runs,
+		pull_runs: $pull_runs,
+		pull_rtt: $pull_rtt,
 		nice: $nice,
 		elapsed_s: $elapsed,
 		method: "tmpfs targets, tools alternated run by run on fresh targets; ratio = median of per-run gostree/reference wall ratios; cpu_ratio = ratio of median user+sys",

@@ -13,8 +13,8 @@ func rootCommand() *Command {
 		{Name: "config", Summary: "Change repo configuration settings", Usage: "(get KEY|set KEY VALUE|unset KEY)", Setup: setupConfig},
 		{Name: "diff", Summary: "Compare directory TARGETDIR against revision REV", Usage: "REV_OR_DIR REV_OR_DIR", Setup: setupDiff},
 		{Name: "export", Summary: "Stream COMMIT to stdout in tar format", Usage: "COMMIT", Setup: setupExport},
-		{Name: "find-remotes", Summary: "Find remotes to serve the given refs", Usage: "COLLECTION-ID REF [COLLECTION-ID REF...]", Setup: notImplemented},
-		{Name: "create-usb", Summary: "Copy the refs to a USB stick", Usage: "MOUNT-PATH COLLECTION-ID REF [COLLECTION-ID REF...]", Setup: notImplemented},
+		{Name: "find-remotes", Summary: "Find remotes to serve the given refs", Usage: "COLLECTION-ID REF [COLLECTION-ID REF...]", Setup: setupFindRemotes},
+		{Name: "create-usb", Summary: "Copy the refs to a USB stick", Usage: "MOUNT-PATH COLLECTION-ID REF [COLLECTION-ID REF...]", Setup: setupCreateUSB},
 		{Name: "fsck", Summary: "Check the repository for consistency", Setup: setupFsck},
 		{Name: "gpg-sign", Summary: "Sign a commit", Usage: "COMMIT KEY-ID...", Setup: setupGpgSign},
 		{Name: "init", Summary: "Initialize a new empty repository", Setup: setupInit},
@@ -27,7 +27,7 @@ func rootCommand() *Command {
 		remoteCommand(),
 		{Name: "reset", Summary: "Reset a REF to a previous COMMIT", Usage: "REF COMMIT", Setup: setupReset},
 		{Name: "rev-parse", Summary: "Output the target of a rev", Usage: "REV", Setup: setupRevParse},
-		{Name: "sign", Summary: "Sign a commit", Usage: "COMMIT KEY-ID...", Setup: notImplemented},
+		{Name: "sign", Summary: "Sign a commit", Usage: "COMMIT KEY-ID...", Setup: setupSign},
 		{Name: "show", Summary: "Output a metadata object", Usage: "OBJECT", Setup: setupShow},
 		staticDeltaCommand(),
 		{Name: "summary", Summary: "Manage summary metadata", Setup: setupSummary},
@@ -43,24 +43,24 @@ func remoteCommand() *Command {
 		{Name: "list", Summary: "List remote repository names", Setup: setupRemoteList},
 		{Name: "gpg-import", Summary: "Import GPG keys", Usage: "NAME [KEY-ID...]", Setup: setupRemoteGpgImport},
 		{Name: "gpg-list-keys", Summary: "Show remote GPG keys", Usage: "NAME", Setup: setupRemoteGpgListKeys},
-		{Name: "add-cookie", Summary: "Add a cookie to remote", Usage: "NAME DOMAIN PATH COOKIE_NAME VALUE", Setup: notImplemented},
-		{Name: "delete-cookie", Summary: "Remove one cookie from remote", Usage: "NAME DOMAIN PATH COOKIE_NAME", Setup: notImplemented},
-		{Name: "list-cookies", Summary: "Show remote repository cookies", Usage: "NAME", Setup: notImplemented},
-		{Name: "refs", Summary: "List remote refs", Usage: "NAME", Setup: notImplemented},
-		{Name: "summary", Summary: "Show remote summary", Usage: "NAME", Setup: notImplemented},
+		{Name: "add-cookie", Summary: "Add a cookie to remote", Usage: "NAME DOMAIN PATH COOKIE_NAME VALUE", Setup: setupRemoteAddCookie},
+		{Name: "delete-cookie", Summary: "Remove one cookie from remote", Usage: "NAME DOMAIN PATH COOKIE_NAME", Setup: setupRemoteDeleteCookie},
+		{Name: "list-cookies", Summary: "Show remote repository cookies", Usage: "NAME", Setup: setupRemoteListCookies},
+		{Name: "refs", Summary: "List remote refs", Usage: "NAME", Setup: setupRemoteRefs},
+		{Name: "summary", Summary: "Show remote summary", Usage: "NAME", Setup: setupRemoteSummary},
 	}}
 }
 
 func staticDeltaCommand() *Command {
 	return &Command{Name: "static-delta", Summary: "Static delta related commands", ColWidth: 16, Sub: []*Command{
-		{Name: "list", Summary: "List static delta files", Setup: notImplemented},
-		{Name: "show", Summary: "Dump information on a delta", Setup: notImplemented},
-		{Name: "delete", Summary: "Remove a delta", Setup: notImplemented},
-		{Name: "generate", Summary: "Generate static delta files", Setup: notImplemented},
-		{Name: "apply-offline", Summary: "Apply static delta file", Setup: notImplemented},
-		{Name: "verify", Summary: "Verify static delta signatures", Setup: notImplemented},
-		{Name: "indexes", Summary: "List static delta indexes", Setup: notImplemented},
-		{Name: "reindex", Summary: "Regenerate static delta indexes", Setup: notImplemented},
+		{Name: "list", Summary: "List static delta files", Setup: setupStaticDeltaList},
+		{Name: "show", Summary: "Dump information on a delta", Setup: setupStaticDeltaShow},
+		{Name: "delete", Summary: "Remove a delta", Setup: setupStaticDeltaDelete},
+		{Name: "generate", Summary: "Generate static delta files", Usage: "[TO]", Setup: setupStaticDeltaGenerate},
+		{Name: "apply-offline", Summary: "Apply static delta file", Setup: setupStaticDeltaApplyOffline},
+		{Name: "verify", Summary: "Verify static delta signatures", Usage: "STATIC-DELTA-FILE [KEY-ID...]", Setup: setupStaticDeltaVerify},
+		{Name: "indexes", Summary: "List static delta indexes", Setup: setupStaticDeltaIndexes},
+		{Name: "reindex", Summary: "Regenerate static delta indexes", Setup: setupStaticDeltaReindex},
 	}}
 }
 

@@ -28,6 +28,10 @@ type Options struct {
 	// Overrides pins refs to commits (`REF@COMMIT`): such a ref is not
 	// looked up in the source.
 	Overrides map[string]object.Checksum
+	// Collections gives pinned refs their collection (collection-ref
+	// pulls): mirroring writes such a ref under refs/mirrors/CID unless
+	// CID is the repository's own.
+	Collections map[string]string
 	// Remote, when set, makes the pulled refs remote refs
 	// (refs/remotes/REMOTE/NAME) instead of local ones.
 	Remote string
@@ -75,6 +79,10 @@ type Options struct {
 	// ContentConcurrency bounds parallel content imports; 0 means
 	// Concurrency.
 	ContentConcurrency int
+	// Progress, when set, is updated as the pull goes (see Progress).
+	Progress *Progress
+	// Deltas, when set, lets the pull use static deltas (see delta.go).
+	Deltas *DeltaOptions
 }
 
 // Stats counts what a pull imported.
@@ -90,6 +98,8 @@ type Stats struct {
 	ContentBytesWritten int64
 	// RefsChanged counts the refs that moved.
 	RefsChanged int
+	// Deltas counts the static-delta work.
+	Deltas DeltaStats
 }
 
 type wanted struct {
@@ -104,6 +114,8 @@ type puller struct {
 	txn  *repo.Txn
 	opts Options
 	link Linker // nil when every object is copied
+	// deltas is the delta step that ran before the walk, or nil.
+	deltas *deltaPuller
 
 	g       *errgroup.Group
 	metaSem chan struct{}
@@ -130,9 +142,14 @@ func Pull(ctx context.Context, dst *repo.Repo, src Source, opts Options) (Stats,
 	if opts.ContentConcurrency <= 0 {
 		opts.ContentConcurrency = opts.Concurrency
 	}
+	opts.Progress.setPhase(PhaseResolve)
 	want, err := resolve(ctx, src, opts)
 	if err != nil {
 		return Stats{}, err
+	}
+	dp, err := pullDeltas(ctx, dst, src, &opts, want)
+	if err != nil || (opts.Deltas != nil && opts.Deltas.DryRun) {
+		return Stats{Deltas: dp.statsOf()}, err
 	}
 	txn, err := dst.Begin(ctx)
 	if err != nil {
@@ -145,10 +162,12 @@ func Pull(ctx context.Context, dst *repo.Repo, src Source, opts Options) (Stats,
 		commitDepth: map[object.Checksum]int{},
 		metaSem:     make(chan struct{}, opts.Concurrency),
 		content:     newWorkQueue(),
+		deltas:      dp,
 	}
 	if l, ok := src.(Linker); ok && l.LinkableTo(dst) {
 		p.link = l
 	}
+	opts.Progress.setPhase(PhaseFetch)
 	if err := p.run(ctx, want); err != nil {
 		if opts.KeepOnError {
 			// Everything staged was verified; publishing it lets the
@@ -158,6 +177,7 @@ func Pull(ctx context.Context, dst *repo.Repo, src Source, opts Options) (Stats,
 		return Stats{}, err
 	}
 
+	opts.Progress.setPhase(PhaseWrite)
 	changed := 0
 	var mirrorRefs []wanted
 	for _, w := range want {
@@ -223,8 +243,9 @@ func Pull(ctx context.Context, dst *repo.Repo, src Source, opts Options) (Stats,
 		ContentImported:     int(p.contentImported.Load()),
 		MetadataLocal:       int(p.metaLocal.Load()),
 		ContentLocal:        int(p.contentLocal.Load()),
-		ContentBytesWritten: txn.Stats().ContentBytes,
+		ContentBytesWritten: txn.Stats().ContentBytes + dp.statsOf().ContentBytes,
 		RefsChanged:         changed,
+		Deltas:              dp.statsOf(),
 	}, nil
 }
 
@@ -249,6 +270,7 @@ func (p *puller) run(ctx context.Context, want []wanted) error {
 				if err := p.importContent(gctx, c); err != nil {
 					return err
 				}
+				p.opts.Progress.contentFetched()
 			}
 		})
 	}
@@ -299,7 +321,7 @@ func resolve(ctx context.Context, src Source, opts Options) ([]wanted, error) {
 			return nil, fmt.Errorf("Invalid ref name %s: %w", name, errdefs.ErrInvalid)
 		}
 		if c, ok := opts.Overrides[name]; ok {
-			out = append(out, wanted{name, c, ""})
+			out = append(out, wanted{name, c, opts.Collections[name]})
 			continue
 		}
 		c, err := src.ResolveRef(ctx, name)

@@ -33,8 +33,11 @@ type RemoteOptions struct {
 	// AppendUserAgent is appended to the User-Agent.
 	AppendUserAgent string
 	// DisableStaticDeltas and RequireStaticDeltas are the delta
-	// switches; deltas are not implemented, so requiring them fails.
+	// switches; deltas are used by default (not into archive repos).
 	DisableStaticDeltas, RequireStaticDeltas bool
+	// DryRun (with RequireStaticDeltas) only fetches the delta
+	// superblocks and reports their sizes in Stats.Deltas.
+	DryRun bool
 	// CacheDir holds the summary cache (DIR/summaries); "" disables it.
 	CacheDir string
 	// GPGVerifyCommit checks a commit's signatures for remotes with
@@ -44,9 +47,9 @@ type RemoteOptions struct {
 	// GPGVerifySummary checks summary.sig for remotes with
 	// gpg-verify-summary; nil makes such pulls fail.
 	GPGVerifySummary func(ctx context.Context, remote string, summary, sig []byte) error
-	// SignVerifyCommit and SignVerifySummary check signapi (ed25519)
-	// signatures for remotes with sign-verify or sign-verify-summary; nil
-	// makes such pulls fail, since this build cannot verify them yet.
+	// SignVerifyCommit and SignVerifySummary check signapi (ed25519,
+	// dummy) signatures for remotes with sign-verify or
+	// sign-verify-summary; nil means the remote's configured keys.
 	SignVerifyCommit  func(ctx context.Context, remote string, c object.Checksum, commit, detached []byte) error
 	SignVerifySummary func(ctx context.Context, remote string, summary, sig []byte) error
 	// Fetch tunes the HTTP client (concurrency, timeouts, backoff);
@@ -76,11 +79,13 @@ type RemoteResult struct {
 // once every object is stored.
 func PullRemote(ctx context.Context, dst *repo.Repo, name string, opts RemoteOptions) (RemoteResult, error) {
 	start := time.Now()
+	opts.Progress.setPhase(PhaseResolve)
 	ep, err := openEndpoint(ctx, dst, name, &opts)
 	if err != nil {
 		return RemoteResult{}, err
 	}
 	defer ep.client.Close()
+	opts.Progress.setBytesSource(ep.client.BytesTransferred)
 	cfg, isURL, client, meta, content, preloaded := ep.cfg, ep.isURL, ep.client, ep.meta, ep.content, ep.preloaded
 	gpgVerify, gpgVerifySummary := ep.gpgVerify, ep.gpgVerifySummary
 	var branches []string
@@ -115,12 +120,18 @@ func PullRemote(ctx context.Context, dst *repo.Repo, name string, opts RemoteOpt
 		}
 	}
 
-	if meta[0].Scheme == "file" && !opts.RequireStaticDeltas {
-		return pullLocal(ctx, dst, meta[0].Path, o, requireSummaryForMirror, start)
-	}
-
 	if dst.Mode() == repo.ModeArchive && opts.RequireStaticDeltas {
 		return RemoteResult{}, errors.New("Can't use static deltas in an archive repo")
+	}
+	if meta[0].Scheme == "file" {
+		// Local pulls copy objects, unless deltas are required (tests
+		// use that to exercise deltas without a web server).
+		if opts.RequireStaticDeltas {
+			if o.Deltas, err = localDeltas(meta[0].Path, opts.DryRun); err != nil {
+				return RemoteResult{}, err
+			}
+		}
+		return pullLocal(ctx, dst, meta[0].Path, o, requireSummaryForMirror, start)
 	}
 	deltas := !opts.DisableStaticDeltas && dst.Mode() != repo.ModeArchive && !o.CommitOnly
 	cid := ""
@@ -150,23 +161,8 @@ func PullRemote(ctx context.Context, dst *repo.Repo, name string, opts RemoteOpt
 		if err != nil {
 			return RemoteResult{}, err
 		}
-		if sum.data != nil && gpgVerifySummary {
-			if opts.GPGVerifySummary == nil {
-				return RemoteResult{}, errSummaryVerifyUnsupported
-			}
-			if err := opts.GPGVerifySummary(ctx, remoteName, sum.data, sum.sig); err != nil {
-				return RemoteResult{}, err
-			}
-		}
-		if ep.signVerifySummary {
-			if sum.sig == nil {
-				return RemoteResult{}, errors.New("Signatures verification enabled, but no summary.sig found (use sign-verify-summary=false in remote config to disable)")
-			}
-			if sum.data != nil {
-				if err := opts.SignVerifySummary(ctx, remoteName, sum.data, sum.sig); err != nil {
-					return RemoteResult{}, err
-				}
-			}
+		if err := ep.verifyPulledSummary(ctx, &opts, remoteName, &sum); err != nil {
+			return RemoteResult{}, err
 		}
 		if sum.parsed != nil {
 			src.SetSummary(sum.parsed, sum.data, sum.sig)
@@ -202,11 +198,14 @@ func PullRemote(ctx context.Context, dst *repo.Repo, name string, opts RemoteOpt
 			}
 		}
 	}
-	if opts.RequireStaticDeltas {
-		if !indexedDeltas && !summaryHasDeltas {
-			return RemoteResult{}, fmt.Errorf("Fetch configured to require static deltas, but no summary deltas or delta index found: %w", errdefs.ErrNotFound)
+	if opts.RequireStaticDeltas && !indexedDeltas && !summaryHasDeltas {
+		return RemoteResult{}, fmt.Errorf("Fetch configured to require static deltas, but no summary deltas or delta index found: %w", errdefs.ErrNotFound)
+	}
+	if deltas {
+		o.Deltas = &DeltaOptions{Indexed: indexedDeltas, Require: opts.RequireStaticDeltas, DryRun: opts.DryRun, SignedSummary: gpgVerifySummary}
+		if sum, _, _ := src.Summary(); sum != nil {
+			o.Deltas.Summary = sum.StaticDeltas()
 		}
-		return RemoteResult{}, unsupportedError("Static deltas are not supported by this build yet (use --disable-static-deltas)")
 	}
 
 	o.Untrusted = true // HTTP objects are always verified, structure included
@@ -281,6 +280,6 @@ func pullLocal(ctx context.Context, dst *repo.Repo, path string, o Options, mirr
 			return RemoteResult{Local: true, Elapsed: time.Since(start)}, nil
 		}
 	}
-	st, err := Pull(ctx, dst, NewLocalSource(srcRepo), o)
+	st, err := Pull(ctx, dst, localRemoteSource(srcRepo, o.Mirror), o)
 	return RemoteResult{Stats: st, Local: true, Elapsed: time.Since(start)}, err
 }

@@ -250,18 +250,13 @@ func (s *HTTPSource) LoadDetachedMetadata(ctx context.Context, c object.Checksum
 	return data, nil
 }
 
-// FetchArchive downloads content object c and hands its .filez stream to
-// fn, once more from scratch when fn finds a resumed download corrupt.
+// FetchArchive streams content object c's .filez to fn as it arrives
+// (nothing is buffered), once more from scratch when fn finds a resumed
+// download corrupt.
 func (s *HTTPSource) FetchArchive(ctx context.Context, c object.Checksum, fn func(io.Reader) error) error {
 	req := &fetch.Request{Mirrors: s.content, Path: objectPath(c, object.TypeFile), Priority: fetch.PriorityContent, Resumable: true}
 	for {
-		b, err := s.client.Fetch(ctx, req)
-		if err != nil {
-			return err
-		}
-		err = fn(b.Reader())
-		resumed := b.Resumed
-		b.Close()
+		resumed, err := s.client.Stream(ctx, req, fn)
 		if err != nil && resumed && !req.NoResume && errors.Is(err, errdefs.ErrCorrupt) {
 			req.NoResume = true
 			continue

@@ -35,12 +35,14 @@ func (s *Sysroot) Cleanup(ctx context.Context, opts CleanupOptions) error {
 	if err := s.cleanupOtherBootversions(); err != nil {
 		return fmt.Errorf("Cleaning bootversions: %w", err)
 	}
+	crashpoint("cleanup-after-bootversions")
 	if err := s.cleanupOldDeployments(); err != nil {
 		return fmt.Errorf("Cleaning deployments: %w", err)
 	}
 	if err := s.generateDeploymentRefs(ctx); err != nil {
 		return fmt.Errorf("Generating deployment refs: %w", err)
 	}
+	crashpoint("cleanup-after-refs")
 	if opts.Prune {
 		freed, err := s.pruneRepo(ctx)
 		if err != nil {
@@ -89,6 +91,7 @@ func (s *Sysroot) removeDeployment(d *Deployment) error {
 	if err := os.RemoveAll(s.Abs(d.OriginRelPath())); err != nil {
 		return err
 	}
+	crashpoint("cleanup-deployment-origin-removed")
 	return os.RemoveAll(root)
 }
 
@@ -142,6 +145,7 @@ func (s *Sysroot) cleanupOldDeployments() error {
 			continue
 		}
 		if !bootcsums[csum] {
+			crashpoint("cleanup-before-bootdir")
 			if err := os.RemoveAll(s.Abs("boot/ostree/" + e.Name())); err != nil {
 				return err
 			}

@@ -83,10 +83,12 @@ func (s *Sysroot) DeployTree(ctx context.Context, opts DeployOptions) (*DeployRe
 	if err := removeDeploymentDir(root); err != nil {
 		return nil, fmt.Errorf("Checking out deployment tree: %w", err)
 	}
+	crashpoint("deploy-before-checkout")
 	if err := checkout.Checkout(ctx, r, opts.Commit, root, checkout.Options{PassthroughWhiteouts: true}); err != nil {
 		return nil, fmt.Errorf("Checking out deployment tree: %w", err)
 	}
 
+	crashpoint("deploy-after-checkout")
 	kl, err := FindKernel(root, s.Debug.NoDTB)
 	if err != nil {
 		return nil, err
@@ -125,6 +127,7 @@ func (s *Sysroot) DeployTree(ctx context.Context, opts DeployOptions) (*DeployRe
 		s.message("Copying /etc changes: %d modified, %d removed, %d added",
 			len(res.Etc.Modified), len(res.Etc.Removed), len(res.Etc.Added))
 	}
+	crashpoint("deploy-after-etc")
 	if err := os.Remove(filepath.Join(root, "etc/.updated")); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
@@ -148,6 +151,7 @@ func (s *Sysroot) DeployTree(ctx context.Context, opts DeployOptions) (*DeployRe
 	if err := s.writeOrigin(d, d.Origin, false); err != nil {
 		return nil, err
 	}
+	crashpoint("deploy-after-origin")
 	if !s.Debug.MutableDeployments {
 		if err := setImmutable(root, true); err != nil {
 			return nil, err

@@ -107,12 +107,14 @@ func (s *Sysroot) WriteDeployments(ctx context.Context, deps []*Deployment, opts
 		if err := s.createBootlinks(s.BootVersion, list); err != nil {
 			return err
 		}
+		crashpoint("bootlinks-before-sync")
 		if err := s.fullSync(); err != nil {
 			return err
 		}
 		if subbootdir, err = s.swapBootlinks(s.BootVersion); err != nil {
 			return err
 		}
+		crashpoint("bootlinks-after-swap")
 		atomic = true
 	} else {
 		be, err := s.queryBootloader(ctx)
@@ -137,6 +139,7 @@ func (s *Sysroot) WriteDeployments(ctx context.Context, deps []*Deployment, opts
 	if err := s.writeFinish(ctx); err != nil {
 		return err
 	}
+	crashpoint("write-after-finish")
 	if opts.PostClean {
 		if err := s.Cleanup(ctx, CleanupOptions{Prune: true}); err != nil {
 			return fmt.Errorf("Performing final cleanup: %w", err)
@@ -315,15 +318,18 @@ func (s *Sysroot) bootswap(ctx context.Context, deps []*Deployment, be bootloade
 		if err := s.installKernel(ctx, nbv, d, len(deps), showStateroot); err != nil {
 			return "", fmt.Errorf("Installing kernel: %w", err)
 		}
+		crashpoint("bootswap-after-kernel")
 		configs = append(configs, d.BootConfig)
 	}
 	if err := s.createBootlinks(nbv, deps); err != nil {
 		return "", err
 	}
+	crashpoint("bootswap-after-bootlinks")
 	sub, err := s.swapBootlinks(nbv)
 	if err != nil {
 		return "", err
 	}
+	crashpoint("bootswap-after-swap-bootlinks")
 	if be != nil {
 		if err := be.WriteConfig(ctx, s.path, nbv, configs); err != nil {
 			return "", fmt.Errorf("Bootloader write config: %w", err)
@@ -341,9 +347,11 @@ func (s *Sysroot) bootswap(ctx context.Context, deps []*Deployment, be bootloade
 	if err := s.fullSync(); err != nil {
 		return "", err
 	}
+	crashpoint("bootswap-before-rename")
 	if err := os.Rename(s.Abs("boot/loader.tmp"), s.Abs("boot/loader")); err != nil {
 		return "", fmt.Errorf("Final bootloader swap: %w", err)
 	}
+	crashpoint("bootswap-after-rename")
 	if err := fsx.SyncDir(s.Abs("boot")); err != nil {
 		return "", fmt.Errorf("Final bootloader swap: fsync(boot): %w", err)
 	}
