@@ -94,6 +94,7 @@ func setupPull(in *Invocation) func([]string) error {
 				CommitOnly:            commitOnly,
 				Subpaths:              subpaths,
 				Untrusted:             untrusted,
+				HTTPTrusted:           httpTrusted,
 				DisableVerifyBindings: disableVerifyBindings,
 				BareUserOnlyFiles:     bareUserOnlyFiles,
 				TimestampCheck:        timestampCheck,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime"
 
 	"github.com/gostree/gostree/internal/errdefs"
 	"github.com/gostree/gostree/internal/fsck"
@@ -25,7 +26,7 @@ func (p *puller) importContent(ctx context.Context, c object.Checksum) error {
 		if err != nil {
 			continue
 		}
-		err = p.writeFile(ctx, c, h, size, rc)
+		err = p.writeFile(ctx, c, h, size, rc, false)
 		rc.Close()
 		if err != nil {
 			return fmt.Errorf("importing %s: %w", n, err)
@@ -49,24 +50,46 @@ func (p *puller) importContent(ctx context.Context, c object.Checksum) error {
 		}
 	}
 	if af, ok := p.src.(ArchiveFetcher); ok {
-		return af.FetchArchive(ctx, c, func(r io.Reader) error { return p.writeFilez(ctx, c, r) })
+		return af.FetchArchive(ctx, c, func(r io.Reader) error {
+			// Many requests stay in flight to hide latency, but only a
+			// few objects are unpacked at once: the others wait in their
+			// sockets' buffers, not in memory.
+			select {
+			case p.procSem <- struct{}{}:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			defer func() { <-p.procSem }()
+			return p.writeFilez(ctx, c, r)
+		})
 	}
 	h, rc, size, err := p.src.LoadFile(ctx, c)
 	if err != nil {
 		return fmt.Errorf("importing %s: %w", n, err)
 	}
 	defer rc.Close()
-	if err := p.writeFile(ctx, c, h, size, rc); err != nil {
+	// A local source is trusted unless --untrusted, as libostree trusts
+	// pull-local: its objects are copied without rehashing.
+	if err := p.writeFile(ctx, c, h, size, rc, p.trusted()); err != nil {
 		return fmt.Errorf("importing %s: %w", n, err)
 	}
 	return nil
 }
 
-func (p *puller) writeFile(ctx context.Context, c object.Checksum, h *object.FileHeader, size int64, payload io.Reader) error {
+// processSlots is how many streamed content objects are unpacked, verified
+// and written at once: the work is CPU-bound, and each costs buffers and
+// a decompressor.
+func processSlots() int { return max(4, 2*runtime.NumCPU()) }
+
+func (p *puller) writeFile(ctx context.Context, c object.Checksum, h *object.FileHeader, size int64, payload io.Reader, trusted bool) error {
 	if p.opts.BareUserOnlyFiles && h.Mode&object.ModeFmt == object.ModeReg {
 		if bad := h.Mode &^ object.ModeFmt &^ 0o775; bad != 0 {
 			return fmt.Errorf("Content object %s: invalid mode 0%04o with bits 0%04o: %w", c, h.Mode, bad, errdefs.ErrInvalid)
 		}
+	}
+	if trusted {
+		_, _, err := p.txn.WriteTrustedFile(ctx, c, h, size, payload)
+		return err
 	}
 	_, err := p.txn.WriteFileVerified(ctx, c, h, size, payload)
 	return err
@@ -76,6 +99,10 @@ func (p *puller) writeFile(ctx context.Context, c object.Checksum, h *object.Fil
 // in an archive repository, otherwise unpacked.
 func (p *puller) writeFilez(ctx context.Context, c object.Checksum, r io.Reader) error {
 	if p.dst.Mode() == repo.ModeArchive && !p.opts.BareUserOnlyFiles {
+		if p.opts.HTTPTrusted && p.opts.Mirror {
+			_, err := p.txn.WriteArchiveTrusted(ctx, c, r)
+			return err
+		}
 		_, err := p.txn.WriteArchiveVerified(ctx, c, r)
 		return err
 	}
@@ -83,7 +110,7 @@ func (p *puller) writeFilez(ctx context.Context, c object.Checksum, r io.Reader)
 	if err != nil {
 		return fmt.Errorf("Parsing %s.file: %w", c, err)
 	}
-	return p.writeFile(ctx, c, h, int64(size), payload)
+	return p.writeFile(ctx, c, h, int64(size), payload, false)
 }
 
 // ArchiveFetcher is implemented by sources that deliver content objects

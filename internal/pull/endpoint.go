@@ -150,7 +150,9 @@ func openEndpoint(ctx context.Context, dst *repo.Repo, name string, opts *Remote
 		if s, _ := cfg.Option(name, "unconfigured-state", ""); s != "" {
 			return nil, fmt.Errorf("remote unconfigured-state: %s", s)
 		}
-		if s, _ := cfg.Option(name, "custom-backend", ""); s != "" {
+		// Only pulls refuse a custom backend; reading the summary fails
+		// on the missing url instead, as in libostree.
+		if s, _ := cfg.Option(name, "custom-backend", ""); s != "" && !opts.summaryOnly {
 			return nil, fmt.Errorf("Cannot fetch via libostree - remote '%s' uses custom backend '%s'", name, s)
 		}
 	}

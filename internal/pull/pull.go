@@ -51,6 +51,9 @@ type Options struct {
 	// a local source (which are otherwise trusted, as libostree does);
 	// objects that are copied are always verified.
 	Untrusted bool
+	// HTTPTrusted (`--http-trusted`) stores content objects of an
+	// archive-to-archive mirror pull without rehashing them.
+	HTTPTrusted bool
 	// DisableVerifyBindings skips checking the commits' ref and
 	// collection bindings.
 	DisableVerifyBindings bool
@@ -121,6 +124,9 @@ type puller struct {
 	metaSem chan struct{}
 	metaWG  sync.WaitGroup
 	content *workQueue
+	// procSem bounds the streamed content objects being unpacked and
+	// written at once (see importContent).
+	procSem chan struct{}
 
 	mu          sync.Mutex
 	claimed     map[object.Name]bool
@@ -162,6 +168,7 @@ func Pull(ctx context.Context, dst *repo.Repo, src Source, opts Options) (Stats,
 		commitDepth: map[object.Checksum]int{},
 		metaSem:     make(chan struct{}, opts.Concurrency),
 		content:     newWorkQueue(),
+		procSem:     make(chan struct{}, processSlots()),
 		deltas:      dp,
 	}
 	if l, ok := src.(Linker); ok && l.LinkableTo(dst) {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
-	"runtime"
 	"time"
 
 	"github.com/gostree/gostree/internal/errdefs"
@@ -52,6 +51,8 @@ type RemoteOptions struct {
 	// sign-verify-summary; nil means the remote's configured keys.
 	SignVerifyCommit  func(ctx context.Context, remote string, c object.Checksum, commit, detached []byte) error
 	SignVerifySummary func(ctx context.Context, remote string, summary, sig []byte) error
+	// summaryOnly marks FetchSummary's use of the endpoint.
+	summaryOnly bool
 	// Fetch tunes the HTTP client (concurrency, timeouts, backoff);
 	// retries, headers, TLS and the temporary directory are filled in.
 	Fetch fetch.Options
@@ -215,7 +216,10 @@ func PullRemote(ctx context.Context, dst *repo.Repo, name string, opts RemoteOpt
 		o.Concurrency = fc
 	}
 	if o.ContentConcurrency <= 0 {
-		o.ContentConcurrency = fc + runtime.NumCPU()
+		// A content import holds its request until the object is
+		// written (it is streamed); an eighth of the requests stay free
+		// for the metadata that the walk of the trees waits for.
+		o.ContentConcurrency = max(1, fc-fc/8)
 	}
 	st, err := Pull(ctx, dst, src, o)
 	res := RemoteResult{Stats: st, BytesTransferred: client.BytesTransferred(), Requests: client.Requests(), Elapsed: time.Since(start)}

@@ -122,6 +122,7 @@ func loadSummary(ctx context.Context, client *fetch.Client, meta []*url.URL, cac
 // refs` and `ostree remote summary`. With gpg-verify-summary the
 // signature is checked by opts.GPGVerifySummary.
 func FetchSummary(ctx context.Context, dst *repo.Repo, name string, opts RemoteOptions) (summaryBytes, sig []byte, err error) {
+	opts.summaryOnly = true
 	ep, err := openEndpoint(ctx, dst, name, &opts)
 	if err != nil {
 		return nil, nil, err
