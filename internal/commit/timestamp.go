@@ -36,9 +36,11 @@ func ParseTimestamp(s string, now time.Time) (uint64, error) {
 		// Free-form dates ("October 25 1985"), as parse_datetime reads
 		// them.
 		d, err := datetime.Parse(t, now)
-		if err != nil || d.Unix() < 0 {
+		if err != nil {
 			return 0, bad
 		}
+		// Dates before 1970 wrap around, as g_date_time_to_unix's
+		// result does when libostree stores it as a guint64.
 		return uint64(d.Unix()), nil
 	}
 	atoi := func(x string) int {
