@@ -106,6 +106,7 @@ func (h *Home) Sign(ctx context.Context, keyID string, data []byte) ([]byte, err
 	}
 	if len(found) == 1 {
 		if sk := found[0].signingKey(now, true); sk != nil && !sk.Priv.Encrypted {
+			h.migrateSecring(ctx)
 			return detachSign(sk, data, now)
 		}
 	}
@@ -178,4 +179,25 @@ func (h *Home) runGPG(ctx context.Context, stdin []byte, args ...string) ([]byte
 		return nil, fmt.Errorf("%s: %s", strings.Join(append([]string{filepath.Base(prog)}, args[:1]...), " "), strings.TrimPrefix(lines[len(lines)-1], "gpg: "))
 	}
 	return stdout.Bytes(), nil
+}
+
+// migrateSecring leaves a GnuPG 1 home (secring.gpg, no
+// private-keys-v1.d) as signing through gpgme leaves it: GnuPG 2.1+
+// moves the secret keys into its agent store the first time it reads
+// them, and later gpg commands in that home (such as --quick-set-expire)
+// only find them there. Best effort; signing does not depend on it.
+func (h *Home) migrateSecring(ctx context.Context) {
+	dir := h.path()
+	if _, err := os.Stat(filepath.Join(dir, "private-keys-v1.d")); err == nil {
+		return
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".gpg-v21-migrated")); err == nil {
+		return
+	}
+	prog := h.gpgProgram()
+	if prog == "" {
+		return
+	}
+	cmd := exec.CommandContext(ctx, prog, "--homedir", dir, "--batch", "--list-secret-keys")
+	_ = cmd.Run()
 }
