@@ -12,6 +12,10 @@ import (
 // not touch the shared command table.
 var adminSetups = map[string]func(*Invocation) func([]string) error{}
 
+// hostOptions are the running system's paths the sysroot consults; tests
+// point them at a simulated booted host.
+var hostOptions sysroot.Options
+
 // sysrootPath is --sysroot, else $OSTREE_SYSROOT, else "/".
 func (in *Invocation) sysrootPath() string {
 	if in.SysrootArg != "" {
@@ -38,7 +42,7 @@ type adminFlags struct {
 // OpenSysroot opens (and unless NoLoad, locks and loads) the sysroot;
 // the returned function releases the lock.
 func (in *Invocation) OpenSysroot(f adminFlags) (*sysroot.Sysroot, func(), error) {
-	s, err := sysroot.Open(in.sysrootPath())
+	s, err := sysroot.Open(in.sysrootPath(), hostOptions)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -18,6 +18,7 @@ type deployFlags struct {
 	retainRollback, notDefault, kargProcCmdline, kargNone bool
 	kargs, kargsAppend, overlayInitrds                    []string
 	kargDelete                                            string
+	lockFinalization                                      bool
 }
 
 // setupAdminDeploy is `ostree admin deploy REFSPEC`.
@@ -29,6 +30,7 @@ func setupAdminDeploy(in *Invocation) func([]string) error {
 	in.Flag("no-merge", 0, "Do not apply configuration (/etc and kernel arguments) from booted deployment", &f.noMerge)
 	in.Flag("retain", 0, "Do not delete previous deployments", &f.retain)
 	in.Flag("stage", 0, "Complete deployment at OS shutdown", &f.stage)
+	in.Options = append(in.Options, &Option{Long: "lock-finalization", Desc: "Prevent automatic deployment finalization on shutdown", Bool: &f.lockFinalization, Hidden: true})
 	in.Flag("retain-pending", 0, "Do not delete pending deployments", &f.retainPending)
 	in.Flag("retain-rollback", 0, "Do not delete rollback deployments", &f.retainRollback)
 	in.Flag("not-as-default", 0, "Append rather than prepend new deployment", &f.notDefault)
@@ -94,13 +96,14 @@ func runAdminDeploy(in *Invocation, f *deployFlags, args []string) error {
 	if err != nil {
 		return err
 	}
-	if f.stage {
-		return fmt.Errorf("Cannot stage deployment: Not currently booted into an OSTree system")
-	}
 	if len(f.overlayInitrds) > 0 {
 		return fmt.Errorf("--overlay-initrd is not supported yet")
 	}
-	res, err := s.DeployTree(in.Ctx, sysroot.DeployOptions{Stateroot: f.osname, Commit: rev, Origin: origin, Merge: merge, Kargs: kargs})
+	dopts := sysroot.DeployOptions{Stateroot: f.osname, Commit: rev, Origin: origin, Merge: merge, Kargs: kargs}
+	if f.stage {
+		return runAdminDeployStage(in, s, f, dopts)
+	}
+	res, err := s.DeployTree(in.Ctx, dopts)
 	if err != nil {
 		return err
 	}

@@ -27,12 +27,19 @@ type deploymentStatus struct {
 	Pending   bool   `json:"pending"`
 	Rollback  bool   `json:"rollback"`
 	Staged    bool   `json:"staged"`
-	Pinned    bool   `json:"pinned"`
-	Unlocked  string `json:"unlocked"`
-	Version   string `json:"version,omitempty"`
-	Refspec   string `json:"origin_refspec,omitempty"`
-	BootCsum  string `json:"bootcsum,omitempty"`
-	Path      string `json:"path"`
+	// FinalizationLocked marks a staged deployment that shutdown
+	// leaves alone until /run/ostree/staged-deployment-locked goes.
+	FinalizationLocked bool   `json:"finalization_locked"`
+	Pinned             bool   `json:"pinned"`
+	Unlocked           string `json:"unlocked"`
+	Version            string `json:"version,omitempty"`
+	Refspec            string `json:"origin_refspec,omitempty"`
+	BootCsum           string `json:"bootcsum,omitempty"`
+	// BootSerial is -1 for a staged deployment, which has no boot
+	// entry yet.
+	BootSerial int    `json:"bootserial"`
+	Options    string `json:"options,omitempty"`
+	Path       string `json:"path"`
 }
 
 // setupAdminStatus is `ostree admin status`.
@@ -60,7 +67,11 @@ func setupAdminStatus(in *Invocation) func([]string) error {
 				Index: d.Index, Stateroot: d.Stateroot, Checksum: d.Csum, Serial: d.Serial,
 				Booted: d.Equal(s.Booted), Pending: d.Equal(pending), Rollback: d.Equal(rollback),
 				Staged: d.Staged, Pinned: d.Pinned(), Unlocked: d.Unlocked, BootCsum: d.BootCsum,
+				FinalizationLocked: d.Staged && s.FinalizationLocked(), BootSerial: d.BootSerial,
 				Path: s.Abs(d.RelPath()),
+			}
+			if d.BootConfig != nil {
+				st.Options = d.BootConfig.Value("options")
 			}
 			var sourceTitle string
 			if c, err := object.ParseChecksum(d.Csum); err == nil {
@@ -108,6 +119,9 @@ func setupAdminStatus(in *Invocation) func([]string) error {
 			}
 			if d.Origin != nil && sourceTitle != "" {
 				fmt.Fprintf(in.Stdout, "    `- %s\n", sourceTitle)
+			}
+			if in.Verbose {
+				printStatusVerbose(in, &st)
 			}
 			if !verify {
 				if err := printDeploymentGPG(in, r, d, st.Refspec); err != nil {
@@ -238,4 +252,23 @@ func printDeploymentVerify(in *Invocation, r *repo.Repo, d *sysroot.Deployment, 
 	}
 	fmt.Fprintln(in.Stdout, b.String())
 	return nil
+}
+
+// printStatusVerbose adds the boot details to `admin status -v` (a
+// gostree extension; the reference's -v only turns on debug output).
+func printStatusVerbose(in *Invocation, st *deploymentStatus) {
+	fmt.Fprintf(in.Stdout, "    Boot checksum: %s\n", st.BootCsum)
+	if st.Staged {
+		locked := "at shutdown"
+		if st.FinalizationLocked {
+			locked = "locked"
+		}
+		fmt.Fprintf(in.Stdout, "    Finalization: %s\n", locked)
+	} else {
+		fmt.Fprintf(in.Stdout, "    Boot serial: %d\n", st.BootSerial)
+	}
+	if st.Options != "" {
+		fmt.Fprintf(in.Stdout, "    Options: %s\n", st.Options)
+	}
+	fmt.Fprintf(in.Stdout, "    Path: %s\n", st.Path)
 }

@@ -52,7 +52,7 @@ func setupAdminUndeploy(in *Invocation) func([]string) error {
 				list = append(list, d)
 			}
 		}
-		if err := s.WriteDeployments(in.Ctx, list, sysroot.WriteOptions{}); err != nil {
+		if err := s.WriteDeployments(in.Ctx, list, sysroot.WriteOptions{PostClean: true}); err != nil {
 			return err
 		}
 		fmt.Fprintf(in.Stdout, "Deleted deployment %s\n", target.Name())

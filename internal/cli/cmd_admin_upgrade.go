@@ -66,13 +66,11 @@ func setupAdminUpgrade(in *Invocation) func([]string) error {
 		case pullOnly && reboot:
 			return fmt.Errorf("Cannot simultaneously specify --pull-only and --reboot")
 		}
-		if stage {
-			return fmt.Errorf("Cannot stage deployment: Not currently booted into an OSTree system")
-		}
 		u, err := s.NewUpgrader(osname, false)
 		if err != nil {
 			return err
 		}
+		u.Stage = stage
 		sysroot.RemoveTransientState(u.Origin)
 		if overrideCommit != "" {
 			u.Origin.SetString("origin", "override-commit", overrideCommit)

@@ -72,10 +72,13 @@ func adminCommand() *Command {
 		}
 		return &Command{Name: name, Summary: summary, Usage: usage, NoRepo: true, Sysroot: true, Setup: setup}
 	}
+	hidden := func(c *Command) *Command { c.Hidden = true; return c }
 	return &Command{Name: "admin", Summary: "Commands for managing a host system booted with ostree", NoRepo: true, Sysroot: true, ColWidth: 18, Sub: []*Command{
 		sub("cleanup", "Delete untagged deployments and repository objects", ""),
 		sub("config-diff", "Diff current /etc configuration versus default", ""),
 		sub("deploy", "Checkout revision REFSPEC as the new default deployment", "REFSPEC"),
+		hidden(sub("finalize-staged", "Internal command to run at shutdown time", "")),
+		hidden(sub("boot-complete", "Internal command to run at boot after an update was applied", "")),
 		sub("init-fs", "Initialize a root filesystem", "PATH"),
 		sub("os-init", "Initialize empty state for given operating system", "OSNAME"),
 		sub("pin", "Change the \"pinning\" state of a deployment", "INDEX"),
@@ -83,6 +86,8 @@ func adminCommand() *Command {
 		sub("status", "List deployments", ""),
 		sub("switch", "Construct new tree from REFSPEC and deploy it", "REFSPEC"),
 		sub("undeploy", "Delete deployment INDEX", "INDEX"),
+		sub("set-default", "Make deployment INDEX the default", "INDEX"),
+		sub("rollback", "Make the rollback deployment the default (gostree only)", ""),
 		sub("unlock", "Make the current deployment mutable (as a hotfix or development)", ""),
 		sub("upgrade", "Construct new tree from current origin and deploy it, if it changed", ""),
 		{Name: "kargs", Summary: "Change kernel arguments", NoRepo: true, Sysroot: true, Sub: []*Command{
@@ -91,7 +96,7 @@ func adminCommand() *Command {
 		{Name: "instutil", Summary: "Deprecated commands intended for installer programs", NoRepo: true, Sysroot: true, Hidden: true, ColWidth: 23, Sub: []*Command{
 			sub("selinux-ensure-labeled", "Relabel all or part of a deployment", ""),
 			sub("set-kargs", "Set new kernel command line arguments(Not stable)", ""),
-			sub("grub2-generate", "Generate GRUB2 configuration from given BLS entries", ""),
+			sub("grub2-generate", "Generate GRUB2 configuration from given BLS entries", "[BOOTVERSION]"),
 		}},
 	}}
 }

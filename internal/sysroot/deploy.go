@@ -49,6 +49,28 @@ type DeployResult struct {
 // crash before that leaves only an unreferenced directory that Cleanup
 // removes.
 func (s *Sysroot) DeployTree(ctx context.Context, opts DeployOptions) (*DeployResult, error) {
+	res, err := s.initDeployment(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	if res.Etc, err = s.finalizeDeployment(ctx, res.Deployment, opts.Merge); err != nil {
+		s.discardDeployment(res.Deployment)
+		return nil, err
+	}
+	return res, nil
+}
+
+// discardDeployment deletes a deployment that never made it into the
+// boot configuration, with its origin; errors are ignored (Cleanup
+// removes what is left).
+func (s *Sysroot) discardDeployment(d *Deployment) {
+	_ = removeDeploymentDir(s.Abs(d.RelPath()))
+	_ = os.Remove(s.Abs(d.OriginRelPath()))
+}
+
+// initDeployment is the first half of a deploy, which staging does at
+// once: the checkout with its kernel found and /etc prepared.
+func (s *Sysroot) initDeployment(ctx context.Context, opts DeployOptions) (*DeployResult, error) {
 	stateroot := opts.Stateroot
 	if stateroot == "" {
 		if s.Booted == nil {
@@ -83,6 +105,13 @@ func (s *Sysroot) DeployTree(ctx context.Context, opts DeployOptions) (*DeployRe
 	if err := removeDeploymentDir(root); err != nil {
 		return nil, fmt.Errorf("Checking out deployment tree: %w", err)
 	}
+	// A failed deploy leaves nothing behind.
+	done := false
+	defer func() {
+		if !done {
+			_ = removeDeploymentDir(root)
+		}
+	}()
 	crashpoint("deploy-before-checkout")
 	if err := checkout.Checkout(ctx, r, opts.Commit, root, checkout.Options{PassthroughWhiteouts: true}); err != nil {
 		return nil, fmt.Errorf("Checking out deployment tree: %w", err)
@@ -113,27 +142,38 @@ func (s *Sysroot) DeployTree(ctx context.Context, opts DeployOptions) (*DeployRe
 			res.VarNotes = append(res.VarNotes, e.Name())
 		}
 	}
+	done = true
+	return res, nil
+}
 
-	// Finalize: kernel arguments and /etc from the merge deployment.
-	if m := opts.Merge; m != nil {
+// finalizeDeployment is the second half of a deploy, which staging
+// defers to shutdown: kernel arguments and /etc from the merge
+// deployment, the origin, and the immutable flag.
+func (s *Sysroot) finalizeDeployment(ctx context.Context, d *Deployment, merge *Deployment) (*EtcChanges, error) {
+	root := s.Abs(d.RelPath())
+	stateroot := d.Stateroot
+	var etc *EtcChanges
+	if m := merge; m != nil {
 		if _, ok := d.BootConfig.Get("options"); !ok && m.BootConfig != nil {
 			if v, ok := m.BootConfig.Get("options"); ok {
 				d.BootConfig.Set("options", v)
 			}
 		}
-		if res.Etc, err = s.mergeEtc(ctx, m, root); err != nil {
+		var err error
+		if etc, err = s.mergeEtc(ctx, m, root); err != nil {
 			return nil, err
 		}
 		s.message("Copying /etc changes: %d modified, %d removed, %d added",
-			len(res.Etc.Modified), len(res.Etc.Removed), len(res.Etc.Added))
+			len(etc.Modified), len(etc.Removed), len(etc.Added))
 	}
 	crashpoint("deploy-after-etc")
 	if err := os.Remove(filepath.Join(root, "etc/.updated")); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
+	// The booted stateroot's var is the one mounted on /var.
 	varDir := s.Abs("ostree/deploy/" + stateroot + "/var")
 	if s.Booted != nil && s.Booted.Stateroot == stateroot {
-		varDir = "/var"
+		varDir = s.hostPath("/var")
 	}
 	if err := os.Remove(filepath.Join(varDir, ".updated")); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
@@ -157,7 +197,7 @@ func (s *Sysroot) DeployTree(ctx context.Context, opts DeployOptions) (*DeployRe
 			return nil, err
 		}
 	}
-	return res, nil
+	return etc, nil
 }
 
 // allocateDeploySerial is one more than the highest serial of commit

@@ -12,6 +12,11 @@
 // boot/loader symlink with one rename, the single atomic commit point: a
 // crash before it boots the old list, after it the new one.
 //
+// On a booted system (Options describe the running host) the deployment
+// / runs from is the booted one; StageTree checks a deployment out now
+// and leaves its /etc merge and boot entry to FinalizeStaged at
+// shutdown, with the state between the two kept in /run/ostree.
+//
 // Level L7: imports pull, checkout, repo, object, bootloader, keyfile,
 // gvariant, fsx and errdefs.
 package sysroot

@@ -80,7 +80,7 @@ func kernelFromModules(root string, skipDTB bool) (*KernelLayout, error) {
 	if err != nil {
 		return nil, err
 	}
-	var kver string
+	var kvers []string
 	for _, e := range ents {
 		if !e.IsDir() {
 			continue
@@ -93,13 +93,20 @@ func kernelFromModules(root string, skipDTB bool) (*KernelLayout, error) {
 			return nil, fmt.Errorf("fstatat(%s/vmlinuz): %w", e.Name(), err)
 		}
 		if fi.Mode().IsRegular() {
-			kver = e.Name()
-			break
+			kvers = append(kvers, e.Name())
 		}
 	}
-	if kver == "" {
+	switch len(kvers) {
+	case 0:
 		return nil, nil
+	case 1:
+	default:
+		// libostree boots whichever readdir returns first, which
+		// differs between filesystems; refuse to guess.
+		sort.Strings(kvers)
+		return nil, fmt.Errorf("multiple kernels in /usr/lib/modules: %s: %w", strings.Join(kvers, ", "), errdefs.ErrInvalid)
 	}
+	kver := kvers[0]
 	dir := filepath.Join(modules, kver)
 	l := &KernelLayout{
 		BootDir: filepath.Join("usr/lib/modules", kver),

@@ -38,7 +38,11 @@ var traditionalDirs = []topDir{
 func InitFS(ctx context.Context, path string, opts InitFSOptions) error {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return err
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the bare errno, as libostree reports it
+		}
+		return fmt.Errorf("opendir(%s): %w", path, err)
 	}
 	if !fi.IsDir() {
 		return fmt.Errorf("opendir(%s): %w", path, errors.New("not a directory"))

@@ -14,10 +14,11 @@ import (
 // a{sv} with the target deployment, its kernel arguments and overlay
 // initrds.
 func (s *Sysroot) loadStaged() error {
+	s.stagedMerge = nil
 	if !s.rootIsBooted {
 		return nil
 	}
-	b, err := os.ReadFile(stagedPath)
+	b, err := os.ReadFile(s.stagedPath())
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -26,7 +27,7 @@ func (s *Sysroot) loadStaged() error {
 	}
 	v, err := gvariant.Unmarshal(gvariant.MustType("a{sv}"), b)
 	if err != nil {
-		return fmt.Errorf("%s: %w", stagedPath, err)
+		return fmt.Errorf("%s: %w", s.stagedPath(), err)
 	}
 	dict := variantDict(v)
 	target, ok := dict["target"].(gvariant.Variant)
@@ -55,6 +56,9 @@ func (s *Sysroot) loadStaged() error {
 	d.Staged = true
 	d.Unlocked = UnlockedNone
 	s.Staged = d
+	if m, ok := dict["merge-deployment"].(gvariant.Variant); ok {
+		s.stagedMerge = m.Value
+	}
 	return nil
 }
 

@@ -17,15 +17,8 @@ import (
 	"github.com/gostree/gostree/internal/repo"
 )
 
-// Paths outside the sysroot that describe the running system.
-const (
-	bootedFlag      = "/run/ostree-booted"
-	stagedPath      = "/run/ostree/staged-deployment"
-	runstateDir     = "/run/ostree/deployment-state/"
-	flagDevelopment = "unlocked-development"
-	flagTransient   = "unlocked-transient"
-	lockFile        = "ostree/lock"
-)
+// lockFile is the sysroot lock that libostree's writers take.
+const lockFile = "ostree/lock"
 
 // Sysroot is a loaded physical root.
 type Sysroot struct {
@@ -47,36 +40,45 @@ type Sysroot struct {
 	// journal and the CLI prints ("Copying /etc changes: ...",
 	// "Transaction complete; ...").
 	OnMessage func(string)
+	// OnJournal receives what libostree sends only to the journal
+	// ("Finalizing staged deployment", ...).
+	OnJournal func(string)
 	// OnPruned receives the bytes a cleanup freed in the system repo.
 	OnPruned func(freed int64)
 	// Debug holds OSTREE_SYSROOT_DEBUG, read by Open.
 	Debug DebugFlags
 
+	host         Options
 	rootIsBooted bool
 	rootDev      uint64
 	rootIno      uint64
 	lockFD       int
 	repo         *repo.Repo
+	// stagedMerge is the merge deployment recorded with the staged one
+	// (an a{sv} value; nil when none), resolved at finalization.
+	stagedMerge any
 }
 
-// Open opens the sysroot at path without loading it.
-func Open(path string) (*Sysroot, error) {
+// Open opens the sysroot at path without loading it. An Options value
+// (at most one) replaces the host paths it consults; without one, they
+// are the running system's.
+func Open(path string, opts ...Options) (*Sysroot, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, err
 	}
-	s := &Sysroot{path: abs, lockFD: -1, BootVersion: -1, SubBootVersion: -1, Debug: debugFlagsFromEnv()}
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	s := &Sysroot{path: abs, host: o.WithDefaults(), lockFD: -1, BootVersion: -1, SubBootVersion: -1, Debug: debugFlagsFromEnv()}
 	var st unix.Stat_t
 	if err := unix.Stat(abs, &st); err != nil {
 		return nil, fmt.Errorf("opening sysroot %s: %w", abs, err)
 	}
-	var root unix.Stat_t
-	if err := unix.Stat("/", &root); err != nil {
+	if err := s.detectBooted(&st); err != nil {
 		return nil, err
 	}
-	s.rootDev, s.rootIno = uint64(root.Dev), root.Ino
-	_, err = os.Stat(bootedFlag)
-	s.rootIsBooted = err == nil && uint64(st.Dev) == s.rootDev && st.Ino == s.rootIno
 	return s, nil
 }
 
@@ -85,9 +87,6 @@ func (s *Sysroot) Path() string { return s.path }
 
 // Abs returns rel (a sysroot-relative path) made absolute.
 func (s *Sysroot) Abs(rel string) string { return filepath.Join(s.path, rel) }
-
-// IsBooted reports whether the sysroot is the running system's root.
-func (s *Sysroot) IsBooted() bool { return s.rootIsBooted }
 
 // Repo opens the system repository (ostree/repo) once.
 func (s *Sysroot) Repo(ctx context.Context) (*repo.Repo, error) {
@@ -169,10 +168,13 @@ func (s *Sysroot) Load(ctx context.Context) error {
 		deps = append(deps, d)
 	}
 	if s.rootIsBooted && s.Booted == nil {
+		s.Booted = s.bootedFromCmdline(deps)
+	}
+	if s.rootIsBooted && s.Booted == nil {
 		if _, err := os.Lstat(s.Abs("boot/loader")); err != nil {
-			return fmt.Errorf("loading sysroot: Unexpected state: %s found, but no /boot/loader directory", bootedFlag)
+			return fmt.Errorf("loading sysroot: Unexpected state: %s found, but no /boot/loader directory", bootedFlagPath)
 		}
-		return fmt.Errorf("loading sysroot: Unexpected state: %s found and in / sysroot, but bootloader entry not found", bootedFlag)
+		return fmt.Errorf("loading sysroot: Unexpected state: %s found and in / sysroot, but bootloader entry not found", bootedFlagPath)
 	}
 	if err := s.loadStaged(); err != nil {
 		return fmt.Errorf("loading sysroot: Loading staged deployment: %w", err)
@@ -356,10 +358,9 @@ func (s *Sysroot) loadOrigin(d *Deployment) error {
 
 func (s *Sysroot) loadUnlocked(d *Deployment) {
 	d.Unlocked = UnlockedNone
-	base := runstateDir + d.Name() + "/"
-	if _, err := os.Lstat(base + flagDevelopment); err == nil {
+	if _, err := os.Lstat(s.runstatePath(d, flagDevelopment)); err == nil {
 		d.Unlocked = UnlockedDevelopment
-	} else if _, err := os.Lstat(base + flagTransient); err == nil {
+	} else if _, err := os.Lstat(s.runstatePath(d, flagTransient)); err == nil {
 		d.Unlocked = UnlockedTransient
 	} else if d.Origin != nil {
 		if v, _ := d.Origin.String("origin", "unlocked"); v == UnlockedHotfix {

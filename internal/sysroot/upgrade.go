@@ -28,6 +28,9 @@ type Upgrader struct {
 	remote, ref, override string
 	// NewRevision is the commit Pull settled on.
 	NewRevision object.Checksum
+	// Stage makes Deploy stage the deployment for finalization at
+	// shutdown (as OSTREE_EX_STAGE_DEPLOYMENTS does).
+	Stage bool
 }
 
 // NewUpgrader prepares an upgrade of stateroot ("" for the booted one).
@@ -171,10 +174,13 @@ func (u *Upgrader) Pull(ctx context.Context, fetch PullFunc, synthetic, allowOld
 // Deploy deploys NewRevision over the merge deployment and makes it the
 // default.
 func (u *Upgrader) Deploy(ctx context.Context) (*Deployment, error) {
-	// libostree's experimental switch stages instead, which needs a
-	// booted system.
-	if os.Getenv("OSTREE_EX_STAGE_DEPLOYMENTS") != "" && u.s.Booted == nil {
-		return nil, fmt.Errorf("Cannot stage deployment: Not currently booted into an OSTree system")
+	// libostree's experimental switch stages too.
+	if u.Stage || os.Getenv("OSTREE_EX_STAGE_DEPLOYMENTS") != "" {
+		res, err := u.s.StageTree(ctx, DeployOptions{Stateroot: u.Stateroot, Commit: u.NewRevision, Origin: u.Origin, Merge: u.Merge}, StageOptions{})
+		if err != nil {
+			return nil, err
+		}
+		return res.Deployment, nil
 	}
 	res, err := u.s.DeployTree(ctx, DeployOptions{Stateroot: u.Stateroot, Commit: u.NewRevision, Origin: u.Origin, Merge: u.Merge})
 	if err != nil {

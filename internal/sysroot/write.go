@@ -35,7 +35,7 @@ func (s *Sysroot) message(format string, args ...any) {
 // differ, it swaps the ostree/boot.N symlink farm; otherwise it writes a
 // new boot version (BLS entries, kernels, bootloader config) and switches
 // to it with the rename of boot/loader, the one atomic commit point.
-func (s *Sysroot) WriteDeployments(ctx context.Context, deps []*Deployment, opts WriteOptions) error {
+func (s *Sysroot) WriteDeployments(ctx context.Context, deps []*Deployment, opts WriteOptions) (err error) {
 	if s.BootVersion < 0 {
 		return fmt.Errorf("sysroot not loaded")
 	}
@@ -57,6 +57,12 @@ func (s *Sysroot) WriteDeployments(ctx context.Context, deps []*Deployment, opts
 		}
 	}
 	current := s.nonStaged()
+	bootDirs := s.bootDirNames()
+	defer func() {
+		if err != nil {
+			s.undoWrite(list, current, bootDirs)
+		}
+	}()
 	assignBootSerials(list)
 
 	needBootswap := len(list) != len(current)
@@ -101,7 +107,6 @@ func (s *Sysroot) WriteDeployments(ctx context.Context, deps []*Deployment, opts
 	var (
 		subbootdir string
 		atomic     bool
-		err        error
 	)
 	if !needBootswap {
 		if err := s.createBootlinks(s.BootVersion, list); err != nil {
@@ -160,7 +165,7 @@ func (s *Sysroot) nonStaged() []*Deployment {
 
 // dropStaged deletes the staged deployment's state and directory.
 func (s *Sysroot) dropStaged() error {
-	if err := os.Remove(stagedPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := os.Remove(s.stagedPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	if err := removeDeploymentDir(s.Abs(s.Staged.RelPath())); err != nil {
@@ -169,7 +174,7 @@ func (s *Sysroot) dropStaged() error {
 	if err := os.Remove(s.Abs(s.Staged.OriginRelPath())); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	if err := os.Remove(stagedPath + "-locked"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := os.Remove(s.stagedLockedPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	s.Staged = nil
@@ -293,7 +298,10 @@ func (s *Sysroot) queryBootloader(ctx context.Context) (bootloader.Backend, erro
 	if err != nil {
 		return nil, err
 	}
-	conf, _ := r.Config().String("sysroot", "bootloader")
+	conf, ok := r.Config().String("sysroot", "bootloader")
+	if !ok {
+		conf = "auto"
+	}
 	return bootloader.Query(s.path, conf)
 }
 

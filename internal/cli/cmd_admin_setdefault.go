@@ -1,0 +1,52 @@
+package cli
+
+import "fmt"
+
+func init() {
+	adminSetups["set-default"] = setupAdminSetDefault
+	adminSetups["rollback"] = setupAdminRollback
+}
+
+// setupAdminSetDefault is `ostree admin set-default INDEX` (libostree
+// has it from 2023.8 on).
+func setupAdminSetDefault(in *Invocation) func([]string) error {
+	return func(args []string) error {
+		s, release, err := in.OpenSysroot(adminFlags{Superuser: true})
+		if err != nil {
+			return err
+		}
+		defer release()
+		if len(args) < 1 {
+			return Usage("INDEX must be specified")
+		}
+		_, idx, err := indexedDeployment(s, args[0])
+		if err != nil {
+			return err
+		}
+		_, err = s.SetDefault(in.Ctx, idx)
+		return err
+	}
+}
+
+// setupAdminRollback is `ostree admin rollback`, a gostree extension:
+// the rollback deployment becomes the default, or, when an update is
+// pending, the booted deployment again.
+func setupAdminRollback(in *Invocation) func([]string) error {
+	return func(args []string) error {
+		s, release, err := in.OpenSysroot(adminFlags{Superuser: true})
+		if err != nil {
+			return err
+		}
+		defer release()
+		if len(args) > 0 {
+			return Usage("This command takes no extra arguments")
+		}
+		target, err := s.RollbackTarget()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(in.Stdout, "Moving '%s' to be first deployment\n", target.Name())
+		_, err = s.Rollback(in.Ctx)
+		return err
+	}
+}
