@@ -47,9 +47,10 @@ type Options struct {
 	// Subpaths restricts the pull to these absolute paths of the trees
 	// (and the directories leading to them); the commits stay partial.
 	Subpaths []string
-	// Untrusted verifies every object, including those hard-linked from
-	// a local source (which are otherwise trusted, as libostree does);
-	// objects that are copied are always verified.
+	// Untrusted verifies every object of a local source, linked or
+	// copied; otherwise a local source is trusted, as libostree's
+	// pull-local trusts it. Remote (HTTP) objects are always verified,
+	// except with HTTPTrusted.
 	Untrusted bool
 	// HTTPTrusted (`--http-trusted`) stores content objects of an
 	// archive-to-archive mirror pull without rehashing them.
