@@ -7,7 +7,10 @@
 // stall detection, conditional requests (If-None-Match/If-Modified-Since)
 // and resumption of interrupted downloads with Range requests, in memory
 // within a process and through partial files in the repository's tmp/
-// directory across processes.
+// directory across processes. Fetch buffers a body (in memory, or in a
+// file when large); Stream hands it to its consumer as it arrives,
+// resuming a broken transfer underneath, so that many requests in flight
+// cost no memory.
 //
 // It knows nothing about objects: callers verify what they download (the
 // repository's transactions check every object against its checksum

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"time"
 )
 
@@ -27,9 +28,10 @@ import (
 // transfer; a consumer that finds it corrupt should call again with
 // NoResume, which also makes Stream restart instead of resuming.
 //
-// A streamed download keeps no partial file for a later process, but one
-// that an earlier process left is resumed (that request is buffered, as
-// by Fetch). Conditional requests are not supported.
+// A large body of a Resumable request is also written to a partial file
+// in TmpDir as it is read, which a later process resumes (through Fetch)
+// should this one fail; it is removed once fn succeeds. Conditional
+// requests are not supported.
 func (c *Client) Stream(ctx context.Context, req *Request, fn func(body io.Reader) error) (resumed bool, err error) {
 	if len(req.Mirrors) == 0 {
 		return false, errors.New("fetch: no base URL")
@@ -104,7 +106,11 @@ type stream struct {
 func (s *stream) from(base *url.URL, fn func(io.Reader) error) (resumed, own bool, err error) {
 	u := JoinURL(base, s.req.Path)
 	r := &streamReader{s: s, url: u.String(), shown: u.Redacted(), total: -1}
-	defer r.close()
+	defer func() {
+		r.close()
+		// What a broken transfer got stays for a later process.
+		r.endPartial(err != nil && !own && (IsTransient(err) || s.ctx.Err() != nil))
+	}()
 	if err := r.open(); err != nil {
 		return false, false, err
 	}
@@ -137,6 +143,9 @@ type streamReader struct {
 	validator string
 	resumed   bool
 	err       error // why the stream ended early
+
+	part     *os.File // the body so far, for a later process; locked
+	partPath string
 }
 
 // prepare sets the headers every request carries.
@@ -174,6 +183,10 @@ func (r *streamReader) open() error {
 	if err != nil {
 		return transportErr(r.s.ctx, actx, r.shown, err)
 	}
+	// The stall timer runs again only while fn waits in Read: a consumer
+	// that pauses (waiting for a processing slot, say) leaves the data in
+	// the socket's buffers, and that is no stall of the server's.
+	r.stall.Stop()
 	r.resp = resp
 	switch code := resp.StatusCode; {
 	case r.off > 0 && code == http.StatusPartialContent:
@@ -195,10 +208,45 @@ func (r *streamReader) open() error {
 		if max := r.s.req.MaxSize; max > 0 && r.total > max {
 			return &SizeError{URL: r.shown, Max: max}
 		}
+		r.startPartial()
 	default:
 		return &StatusError{URL: r.shown, Status: code}
 	}
 	return nil
+}
+
+// startPartial starts keeping a large body in a partial file as it is
+// read, as Fetch keeps the bodies it spills to disk: a later process
+// resumes it should this one fail. A small body is fetched again instead.
+func (r *streamReader) startPartial() {
+	c := r.s.c
+	if !r.s.req.Resumable || c.partials == nil || (r.total >= 0 && r.total <= memLimit) {
+		return
+	}
+	f, path, err := c.partials.open(r.url, true)
+	if err != nil || f == nil {
+		return
+	}
+	if err := f.Truncate(0); err != nil {
+		f.Close()
+		return
+	}
+	r.endPartial(false)
+	r.part, r.partPath = f, path
+}
+
+// endPartial closes the partial file, keeping it on disk or not.
+func (r *streamReader) endPartial(keep bool) {
+	if r.part == nil {
+		return
+	}
+	if !keep {
+		// Removed before it is closed, while the lock is held.
+		os.Remove(r.partPath)
+		r.s.c.partials.forget(r.partPath)
+	}
+	r.part.Close()
+	r.part = nil
 }
 
 // close ends the current request.
@@ -218,15 +266,31 @@ func (r *streamReader) close() {
 }
 
 func (r *streamReader) Read(p []byte) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	n, err := r.read(p)
+	if r.stall != nil {
+		r.stall.Stop()
+	}
+	return n, err
+}
+
+func (r *streamReader) read(p []byte) (int, error) {
+	c := r.s.c
 	for {
 		if r.err != nil {
 			return 0, r.err
 		}
+		r.stall.Reset(c.opts.StallTimeout)
 		n, err := r.resp.Body.Read(p)
 		if n > 0 {
-			c := r.s.c
-			r.stall.Reset(c.opts.StallTimeout)
 			c.bytes.Add(int64(n))
+			if r.part != nil {
+				if _, err := r.part.WriteAt(p[:n], r.off); err != nil {
+					r.endPartial(false)
+				}
+			}
 			r.off += int64(n)
 			if max := r.s.req.MaxSize; max > 0 && r.off > max {
 				r.err = &SizeError{URL: r.shown, Max: max}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -90,6 +91,18 @@ func Prune(ctx context.Context, r *repo.Repo, opts Options) (Result, error) {
 	if err := w.Walk(ctx, roots); err != nil {
 		return Result{}, fmt.Errorf("finding objects to keep: %w", err)
 	}
+	// Commits go first: a prune killed halfway then leaves unreachable
+	// trees and files, never a commit whose tree is gone (which fsck
+	// reports as corruption).
+	slices.SortStableFunc(objects, func(a, b object.Name) int {
+		switch {
+		case a.Type == b.Type || (a.Type != object.TypeCommit && b.Type != object.TypeCommit):
+			return 0
+		case a.Type == object.TypeCommit:
+			return -1
+		}
+		return 1
+	})
 	res, err := pruneUnreachable(ctx, r, objects, w.Reachable(), opts.NoPrune)
 	if err != nil {
 		return res, err

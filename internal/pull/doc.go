@@ -24,7 +24,12 @@
 // The walk follows libostree 2022.7's ostree-repo-pull.c: detached
 // metadata is fetched before its commit, a stored complete commit is not
 // rescanned, a partial one is, a missing parent commit ends a history
-// quietly, and tree scans never wait for content downloads.
+// quietly, and tree scans never wait for content downloads. Over HTTP,
+// up to 64 requests are in flight (libostree keeps 8; with latency, this
+// bounds a pull of thousands of small objects), an eighth of them kept
+// for metadata, which also goes first; content is streamed into the
+// staging files, and only a few objects are unpacked at once while the
+// others wait in their sockets' buffers.
 //
 // Level L6: imports fsck, summary, remote (L4-L5), repo and fetch (L3),
 // sign (L2), object, ref (L1), fsx, keyfile, errdefs (L0) and
