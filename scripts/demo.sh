@@ -1,9 +1,14 @@
 #!/bin/bash
 # The demo: build a small OS-like tree, commit two versions of it, then
-# inspect, diff, check out and verify them, printing every step.
+# inspect, diff, check out and verify them, serve them over HTTP, and
+# deploy them into a sysroot folder: deploy 1.0, upgrade to 2.0, roll
+# back, printing every step.
 set -euo pipefail
 bin=$(readlink -f "${1:-bin/gostree}")
 work=$(mktemp -d "${TMPDIR:-/tmp}/gostree-demo.XXXXXX")
+# Deployments are made immutable (chattr +i) where the filesystem and the
+# user allow; keep them mutable so that the demo can delete its folder.
+export OSTREE_SYSROOT_DEBUG=mutable-deployments
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 
@@ -11,8 +16,14 @@ step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 run() { printf '$ ostree %s\n' "$*" >&2; "$bin" "$@"; }
 
 make_tree() { # make_tree DIR VERSION
-  local d=$1 v=$2
+  local d=$1 v=$2 kver=6.1.0
+  [[ $v == 2.0 ]] && kver=6.1.5
   mkdir -p "$d/usr/bin" "$d/usr/lib/os" "$d/usr/etc" "$d/usr/share/doc/demo"
+  # A stand-in kernel and initramfs make the tree bootable: deploying
+  # copies them to /boot and writes a boot loader entry for them.
+  mkdir -p "$d/usr/lib/modules/$kver"
+  printf 'not really a kernel (%s)\n' "$kver" >"$d/usr/lib/modules/$kver/vmlinuz"
+  printf 'not really an initramfs (%s)\n' "$kver" >"$d/usr/lib/modules/$kver/initramfs.img"
   printf 'NAME="Demo OS"\nVERSION_ID=%s\nPRETTY_NAME="Demo OS %s"\n' "$v" "$v" >"$d/usr/lib/os-release"
   printf '#!/bin/sh\necho "hello from demo %s"\n' "$v" >"$d/usr/bin/hello"
   chmod 755 "$d/usr/bin/hello"
@@ -77,4 +88,50 @@ run --repo=client pull origin demo/stable
 run --repo=client rev-parse origin:demo/stable
 run --repo=client fsck
 
-printf '\nDemo finished: two commits, %s objects in the server repository, pulled into a client over HTTP.\n' "$(find repo/objects -type f | wc -l)"
+step "Deployments: a sysroot folder with an empty stateroot 'demo'"
+mkdir sysroot
+run admin init-fs --modern sysroot
+run admin os-init --sysroot=sysroot demo
+run --repo=sysroot/ostree/repo remote add --no-gpg-verify origin "$url"
+
+step "Pull version 1.0 into the sysroot's repository and deploy it"
+run --repo=sysroot/ostree/repo pull origin demo/stable@"$c1"
+run admin deploy --sysroot=sysroot --os=demo --karg=root=LABEL=demo-root origin:demo/stable
+run admin status --sysroot=sysroot
+for e in sysroot/boot/loader/entries/*.conf; do printf -- '--- %s\n' "${e#sysroot/}"; cat "$e"; done
+v1dir=$("$bin" admin --sysroot=sysroot --print-current-dir)
+echo "1.0 is deployed in ${v1dir#"$work"/}"
+
+step "Local state: a file under /var and an edit in /etc"
+echo "written while running 1.0" >sysroot/ostree/deploy/demo/var/lib/demo-note
+sed -i 's/^greeting=.*/greeting=howdy (a local edit)/' "$v1dir/etc/demo.conf"
+printf 'var/lib/demo-note: '; cat sysroot/ostree/deploy/demo/var/lib/demo-note
+printf 'etc/demo.conf:     '; cat "$v1dir/etc/demo.conf"
+
+step "Upgrade: pull 2.0 from the origin and deploy it as the new default"
+run admin upgrade --sysroot=sysroot --os=demo
+run admin status --sysroot=sysroot
+v2dir=$("$bin" admin --sysroot=sysroot --print-current-dir)
+echo "2.0 is deployed in ${v2dir#"$work"/}; 1.0 stays as the rollback"
+
+step "The local state survived the upgrade"
+printf 'var/lib/demo-note (shared by all deployments): '; cat sysroot/ostree/deploy/demo/var/lib/demo-note
+echo "etc/demo.conf of 2.0 (the local edit wins over 2.0's new default):"
+sed 's/^/    /' "$v2dir/etc/demo.conf"
+echo "usr/bin/hello of 2.0:"
+sh "$v2dir/usr/bin/hello"
+
+step "Roll back: 1.0 becomes the default again"
+run admin rollback --sysroot=sysroot
+run admin status --sysroot=sysroot
+[[ $("$bin" admin --sysroot=sysroot --print-current-dir) == "$v1dir" ]] || { echo "rollback did not make 1.0 the default" >&2; exit 1; }
+printf 'default deployment: %s\n' "${v1dir#"$work"/}"
+printf 'etc/demo.conf:      '; cat "$v1dir/etc/demo.conf"
+printf 'var/lib/demo-note:  '; cat sysroot/ostree/deploy/demo/var/lib/demo-note
+sh "$v1dir/usr/bin/hello"
+
+step "The system repository is intact"
+run --repo=sysroot/ostree/repo fsck
+
+printf '\nDemo finished: two commits, %s objects in the server repository, pulled into a client over HTTP,\n' "$(find repo/objects -type f | wc -l)"
+printf 'deployed, upgraded and rolled back in a sysroot, with /etc and /var state kept.\n'

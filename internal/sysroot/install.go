@@ -23,7 +23,7 @@ const stagedInitrdsDir = "/run/ostree/staged-initrds"
 // entry for boot version bv.
 func (s *Sysroot) installKernel(ctx context.Context, bv int, d *Deployment, n int, showStateroot bool) error {
 	root := s.Abs(d.RelPath())
-	kl, err := FindKernel(root, s.Debug.NoDTB)
+	kl, err := findKernel(root, s.Debug.NoDTB, false) // d.BootCsum is known
 	if err != nil {
 		return err
 	}

@@ -39,7 +39,14 @@ type KernelLayout struct {
 // or boot with checksums in the file names. The legacy layout wins only
 // when it has an initramfs and the modules layout has none.
 func FindKernel(root string, skipDTB bool) (*KernelLayout, error) {
-	mod, err := kernelFromModules(root, skipDTB)
+	return findKernel(root, skipDTB, true)
+}
+
+// findKernel is FindKernel; without withCsum it leaves the modules
+// layout's BootCsum empty instead of reading the kernel and initramfs
+// again, for when the deployment's boot checksum is known.
+func findKernel(root string, skipDTB, withCsum bool) (*KernelLayout, error) {
+	mod, err := kernelFromModules(root, skipDTB, withCsum)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +78,7 @@ func readDirUnsorted(dir string) ([]fs.DirEntry, error) {
 	return f.ReadDir(-1)
 }
 
-func kernelFromModules(root string, skipDTB bool) (*KernelLayout, error) {
+func kernelFromModules(root string, skipDTB, withCsum bool) (*KernelLayout, error) {
 	modules := filepath.Join(root, "usr/lib/modules")
 	ents, err := readDirUnsorted(modules)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -112,7 +119,10 @@ func kernelFromModules(root string, skipDTB bool) (*KernelLayout, error) {
 		BootDir: filepath.Join("usr/lib/modules", kver),
 		Kernel:  "vmlinuz", KernelName: "vmlinuz-" + kver,
 	}
-	h := sha256.New()
+	var h hash.Hash
+	if withCsum {
+		h = sha256.New()
+	}
 	if _, err := hashFile(h, filepath.Join(dir, "vmlinuz")); err != nil {
 		return nil, err
 	}
@@ -143,11 +153,14 @@ func kernelFromModules(root string, skipDTB bool) (*KernelLayout, error) {
 	if _, err := os.Stat(filepath.Join(dir, ".vmlinuz.hmac")); err == nil {
 		l.HMAC, l.HMACName = ".vmlinuz.hmac", "."+l.KernelName+".hmac"
 	}
-	l.BootCsum = fmt.Sprintf("%x", h.Sum(nil))
+	if h != nil {
+		l.BootCsum = fmt.Sprintf("%x", h.Sum(nil))
+	}
 	return l, nil
 }
 
-// hashFile adds the file at path to h; a missing file adds nothing.
+// hashFile adds the file at path to h (nil: only opens it); a missing
+// file adds nothing.
 func hashFile(h hash.Hash, path string) (bool, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -157,6 +170,9 @@ func hashFile(h hash.Hash, path string) (bool, error) {
 		return false, err
 	}
 	defer f.Close()
+	if h == nil {
+		return true, nil
+	}
 	if _, err := io.Copy(h, f); err != nil {
 		return false, fmt.Errorf("reading %s: %w", path, err)
 	}
