@@ -166,6 +166,41 @@ func checkBootable(t *testing.T, f *fixture, ref tool, fsck bool) []string {
 	return ours
 }
 
+// checkNoOrphans checks that a cleaned-up sysroot holds nothing the
+// boot configuration does not use: deployment directories and origins,
+// kernel directories, and the other boot version's entries and links.
+func checkNoOrphans(t *testing.T, f *fixture) {
+	t.Helper()
+	s, err := sysroot.Open(f.root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{}
+	for _, d := range s.Deployments {
+		want[d.RelPath()] = true
+		want[d.OriginRelPath()] = true
+		want["boot/ostree/"+d.Stateroot+"-"+d.BootCsum] = true
+	}
+	want[fmt.Sprintf("boot/loader.%d", s.BootVersion)] = true
+	want[fmt.Sprintf("ostree/boot.%d", s.BootVersion)] = true
+	want[fmt.Sprintf("ostree/boot.%d.%d", s.BootVersion, s.SubBootVersion)] = true
+	for _, pattern := range []string{"ostree/deploy/*/deploy/*", "boot/ostree/*", "boot/loader.*", "ostree/boot.*"} {
+		got, err := filepath.Glob(filepath.Join(f.root, pattern))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range got {
+			rel, _ := filepath.Rel(f.root, p)
+			if !want[rel] {
+				t.Errorf("orphan left after cleanup: %s", rel)
+			}
+		}
+	}
+}
+
 // checkDeploymentComplete compares a deployment directory with the tree
 // its commit was made from.
 func checkDeploymentComplete(t *testing.T, f *fixture, dir string) {
@@ -256,6 +291,7 @@ func TestCrashAtomicity(t *testing.T) {
 		if got := checkBootable(t, clean, ref, true); !slices.Equal(got, sc.new) {
 			t.Fatalf("%s: uninterrupted run leaves %v, want %v", sc.name, got, sc.new)
 		}
+		checkNoOrphans(t, clean)
 		want := anySubbootversion(sysrootState(t, clean.root))
 
 		type crash struct {
@@ -308,6 +344,7 @@ func TestCrashAtomicity(t *testing.T) {
 					if got := checkBootable(t, f, ref, false); !slices.Equal(got, sc.new) {
 						t.Fatalf("after finishing the sysroot boots %v, want %v", got, sc.new)
 					}
+					checkNoOrphans(t, f)
 					if d := diffManifests(want, anySubbootversion(sysrootState(t, f.root))); len(d) > 0 {
 						t.Errorf("after finishing the sysroot differs from an uninterrupted run:\n%s", strings.Join(d, "\n"))
 					}

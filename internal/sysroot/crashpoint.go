@@ -12,8 +12,8 @@ import (
 
 // crashEnv names the crash point at which the process kills itself with
 // SIGKILL, for the atomicity tests: "NAME" (the first time NAME is
-// reached) or "NAME:N" (the Nth time). Unset, crashpoint costs a string
-// comparison.
+// reached) or "NAME:N" (the Nth time). Unset, crashpoint costs a nil
+// check.
 const crashEnv = "GOSTREE_TEST_CRASHPOINT"
 
 var crashAt = parseCrashpoint(os.Getenv(crashEnv))

@@ -165,6 +165,7 @@ func TestInteropSequences(t *testing.T) {
 			}
 			for _, r := range runs {
 				checkBootable(t, r.f, ref, true)
+				checkNoOrphans(t, r.f)
 			}
 		})
 	}
