@@ -80,7 +80,11 @@ func setupStaticDeltaApplyOffline(in *Invocation) func([]string) error {
 
 func applyOffline(ctx context.Context, r *repo.Repo, path string, s sign.Signer) error {
 	dir, base := path, "superblock"
-	if st, err := os.Stat(path); err == nil && !st.IsDir() {
+	st, err := os.Stat(path)
+	if err != nil {
+		return openatError("O_DIRECTORY", err)
+	}
+	if !st.IsDir() {
 		dir, base = filepath.Dir(path), filepath.Base(path)
 	}
 	raw, err := os.ReadFile(filepath.Join(dir, base))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -123,6 +124,13 @@ func setupStaticDeltaGenerate(in *Invocation) func([]string) error {
 			in.Printf("  From: %s\n", opts.From)
 		}
 		in.Printf("  To:   %s\n", opts.To)
+		// Generation allocates and drops large buffers (file contents,
+		// part data); a soft limit makes the collector return them before
+		// the heap doubles. It is a target, not a cap: larger deltas
+		// still work.
+		if in.Env("GOMEMLIMIT") == "" {
+			debug.SetMemoryLimit(generateMemoryLimit)
+		}
 		stats, err := delta.Generate(in.Ctx, r, opts)
 		if err != nil {
 			return err
@@ -131,6 +139,11 @@ func setupStaticDeltaGenerate(in *Invocation) func([]string) error {
 		return nil
 	}
 }
+
+// generateMemoryLimit is the Go heap target while generating: the two
+// part compressors' match finders (about 70 MiB each) and the parts in
+// flight fit well below it.
+const generateMemoryLimit = 192 << 20
 
 // megabytes converts a size option to bytes; zero (or garbage) becomes
 // zeroValue, as 0 means "off" for the fallback and bsdiff limits.

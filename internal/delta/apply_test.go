@@ -1,6 +1,7 @@
 package delta
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"os"
@@ -51,12 +52,15 @@ func TestApplyReferenceDeltas(t *testing.T) {
 		scratch bool
 		mode    string
 		ops     string // an op count show must report non-zero
+		wantErr string
 	}{
-		{"bsdiff", []string{"--max-bsdiff-size=10000"}, false, "bare-user", "bspatch"},
-		{"rollsum", []string{"--disable-bsdiff"}, false, "bare-user", "write"},
-		{"inline", []string{"--inline"}, false, "bare-user-only", ""},
-		{"scratch", []string{"--empty"}, true, "bare-user", "openspliceclose"},
-		{"scratch-archive", []string{"--empty"}, true, "archive", ""},
+		{"bsdiff", []string{"--max-bsdiff-size=10000"}, false, "bare-user", "bspatch", ""},
+		{"rollsum", []string{"--disable-bsdiff"}, false, "bare-user", "write", ""},
+		{"inline", []string{"--inline"}, false, "bare-user-only", "", ""},
+		{"swapped", []string{"--swap-endianness"}, false, "bare", "", ""},
+		{"scratch", []string{"--empty"}, true, "bare-user", "openspliceclose", ""},
+		{"scratch-archive", []string{"--empty"}, true, "archive", "", ""},
+		{"bsdiff-archive", []string{"--max-bsdiff-size=10000"}, false, "archive", "", "can only be applied to a bare repository"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -68,6 +72,7 @@ func TestApplyReferenceDeltas(t *testing.T) {
 				id.From = mustParse(t, from)
 			}
 			ostreeRef(t, src, append(args, tc.args...)...)
+			checkRoundTrip(t, filepath.Join(src, id.SuperblockPath()), tc.name == "swapped")
 			if tc.ops != "" {
 				stats := countDirOps(t, filepath.Join(src, id.Dir()))
 				if stats[opIndex[tc.ops]] == 0 {
@@ -79,7 +84,15 @@ func TestApplyReferenceDeltas(t *testing.T) {
 			if !tc.scratch {
 				ostreeRef(t, dst, "pull-local", src, from)
 			}
-			if err := applyDir(t, dst, filepath.Join(src, id.Dir())); err != nil {
+			err := applyDir(t, dst, filepath.Join(src, id.Dir()))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want %q", err, tc.wantErr)
+				}
+				ostreeRef(t, dst, "fsck")
+				return
+			}
+			if err != nil {
 				t.Fatal(err)
 			}
 			ostreeRef(t, dst, "fsck")
@@ -124,4 +137,37 @@ func countDirOps(t *testing.T, dir string) OpStats {
 		}
 	}
 	return total
+}
+
+// checkRoundTrip parses a superblock the reference wrote and checks that
+// Marshal gives back its bytes.
+func checkRoundTrip(t *testing.T, path string, swapped bool) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, err := UnmarshalSuperblock(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := sb.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(again, raw) {
+		t.Error("Marshal does not reproduce the reference superblock")
+	}
+	want := EndianLittle
+	if swapped {
+		want = EndianBig
+	}
+	if sb.Endianness != want || sb.Heuristic {
+		t.Errorf("endianness %v (heuristic %v), want %v", sb.Endianness, sb.Heuristic, want)
+	}
+	for i, p := range sb.Parts {
+		if p.Size == 0 || p.Size > 1<<30 {
+			t.Errorf("part %d: size %d not decoded", i, p.Size)
+		}
+	}
 }

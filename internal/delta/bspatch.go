@@ -43,7 +43,9 @@ func newBspatchReader(old io.ReaderAt, oldSize int64, patch []byte, newSize int6
 // Bspatch applies a raw bsdiff stream to old and returns the newSize
 // bytes it describes.
 func Bspatch(old, patch []byte, newSize int64) ([]byte, error) {
-	if newSize < 0 || newSize > math.MaxInt32 {
+	// Every output byte consumes a patch byte (diff and extra bytes
+	// both come from it), which bounds what to allocate.
+	if newSize < 0 || newSize > int64(len(patch)) {
 		return nil, errPatch
 	}
 	out := make([]byte, newSize)

@@ -49,7 +49,7 @@ func FuzzSuperblock(f *testing.F) {
 func FuzzPart(f *testing.F) {
 	seedFixtures(f, true)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		p, err := OpenPart(bytes.NewReader(b), OpenOptions{MaxPayload: 4 << 20})
+		p, err := OpenPart(bytes.NewReader(b), OpenOptions{MaxPayload: 64 << 10})
 		if err != nil {
 			return
 		}

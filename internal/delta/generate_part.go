@@ -19,6 +19,8 @@ type partBuilder struct {
 	// usize is the total size of the objects created, as libostree counts
 	// it for the part header.
 	usize uint64
+	// weight estimates the compression work of the part so far.
+	weight int64
 	// loose is the repository storage size of the objects copied whole,
 	// for the generator's report.
 	loose uint64

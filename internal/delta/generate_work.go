@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path"
 	"runtime"
 
 	"golang.org/x/sync/errgroup"
@@ -15,7 +16,7 @@ import (
 
 // prefetchBudget bounds the memory of objects read or diffed ahead of the
 // part being built. One job larger than it runs alone.
-const prefetchBudget = 96 << 20
+const prefetchBudget = 16 << 20
 
 // itemKind says how an object goes into a part.
 type itemKind uint8
@@ -46,6 +47,55 @@ func (it *item) weight(opts *GenerateOptions) int64 {
 		return it.mod.fromInfo.size + 2*it.mod.info.size
 	}
 	return it.file.info.size + 4<<10
+}
+
+// compressWeight estimates an item's share of the compression work: its
+// data, or a fraction of it for files that are already compressed (the
+// compressor stores those) or rebuilt from an older version.
+func (it *item) compressWeight() int64 {
+	switch it.kind {
+	case itemMeta:
+		return 512
+	case itemModified:
+		return it.mod.info.size / 4
+	}
+	if isCompressedExt(path.Ext(it.file.path)) {
+		return it.file.info.size / 8
+	}
+	return it.file.info.size
+}
+
+// minParallelWeight is the compression work below which a delta stays in
+// one part rather than being split for parallel compression.
+const minParallelWeight = 4 << 20
+
+// partWeightTarget returns the compression work per part that spreads
+// the delta over an even number of similar parts, so that the part
+// compressors run in parallel until the end; 0 keeps libostree's
+// size-only rule.
+func partWeightTarget(items []item, maxChunk int64) int64 {
+	var bytes, weight int64
+	for i := range items {
+		it := &items[i]
+		weight += it.compressWeight()
+		switch it.kind {
+		case itemMeta:
+			bytes += 512
+		case itemModified:
+			bytes += it.mod.info.size / 4
+		default:
+			bytes += it.file.info.size
+		}
+	}
+	n := (bytes + maxChunk - 1) / maxChunk
+	if weight >= minParallelWeight {
+		n = max(n, 2)
+	}
+	if n <= 1 {
+		return 0
+	}
+	n += n % 2
+	return weight/n + 1
 }
 
 func (it *item) useBsdiff(opts *GenerateOptions) bool {
@@ -119,12 +169,26 @@ func (g *generator) run(ctx context.Context, p *plan) ([]*builtPart, error) {
 	grp.Go(func() error {
 		comp, cctx := errgroup.WithContext(gctx)
 		comp.SetLimit(workers)
-		err := g.assemble(gctx, items, results, sem, func(b *partBuilder) {
+		// A part's data is built only when a compressor is free for it,
+		// so that at most `workers` parts are held at once.
+		slots := make(chan struct{}, workers)
+		acquire := func() error {
+			select {
+			case slots <- struct{}{}:
+				return nil
+			case <-cctx.Done():
+				return cctx.Err()
+			}
+		}
+		err := g.assemble(gctx, items, results, sem, acquire, func(b *partBuilder) {
 			idx := len(parts)
 			pt := &builtPart{objects: len(b.objects)}
 			g.stats.Loose += b.loose
 			parts = append(parts, pt)
-			comp.Go(func() error { return g.finishPart(cctx, idx, b, pt) })
+			comp.Go(func() error {
+				defer func() { <-slots }()
+				return g.finishPart(cctx, idx, b, pt)
+			})
 		})
 		if cerr := comp.Wait(); err == nil {
 			err = cerr
@@ -137,9 +201,13 @@ func (g *generator) run(ctx context.Context, p *plan) ([]*builtPart, error) {
 
 // assemble adds the prepared items to parts in order, handing each
 // finished part to done.
-func (g *generator) assemble(ctx context.Context, items []item, results []chan *prepared, sem *semaphore.Weighted, done func(*partBuilder)) error {
+func (g *generator) assemble(ctx context.Context, items []item, results []chan *prepared, sem *semaphore.Weighted, acquire func() error, done func(*partBuilder)) error {
 	max := g.opts.MaxChunkSize
+	target := partWeightTarget(items, max)
 	hint := int(min(max, 1<<30))
+	if err := acquire(); err != nil {
+		return err
+	}
 	cur := newPartBuilder(hint)
 	for i := range items {
 		var res *prepared
@@ -158,13 +226,20 @@ func (g *generator) assemble(ctx context.Context, items []item, results []chan *
 		default:
 			over = int64(cur.blobLen())+int64(len(res.data)) > max
 		}
+		if target > 0 && cur.weight >= target {
+			over = true
+		}
 		if over && !cur.empty() {
 			done(cur)
+			if err := acquire(); err != nil {
+				return err
+			}
 			cur = newPartBuilder(hint)
 		}
 		if err := g.add(cur, it, res); err != nil {
 			return err
 		}
+		cur.weight += it.compressWeight()
 		sem.Release(res.weight)
 	}
 	done(cur)

@@ -78,8 +78,8 @@ func refTwoCommits(t testing.TB, mode string) (repo, from, to string) {
 	repo = filepath.Join(tmp, "repo")
 	ostreeRef(t, repo, "init", "--mode="+mode)
 	tree := filepath.Join(tmp, "tree")
-	big := pseudoRandom(200_000, 1)
-	scattered := pseudoRandom(100_000, 2)
+	big := pseudoRandom(80_000, 1)
+	scattered := pseudoRandom(40_000, 2)
 	writeTree(t, tree, map[string]string{
 		"etc/a":           "hello\n",
 		"etc/link":        "->a",
@@ -88,8 +88,8 @@ func refTwoCommits(t testing.TB, mode string) (repo, from, to string) {
 		"usr/share/x":     "unchanged\n",
 	})
 	from = refCommit(t, repo, "main", tree)
-	big2 := append(append([]byte{}, big[:100_000]...), []byte("inserted bytes")...)
-	big2 = append(big2, big[100_000:]...)
+	big2 := append(append([]byte{}, big[:40_000]...), []byte("inserted bytes")...)
+	big2 = append(big2, big[40_000:]...)
 	// Edits every few hundred bytes defeat rollsum; bsdiff takes them.
 	for i := 0; i < len(scattered); i += 300 {
 		scattered[i]++

@@ -3,5 +3,6 @@
 // archive .filez and bare-user metadata), detached metadata and
 // tombstones, with the validation libostree applies to each.
 //
-// Level L1: imports gvariant and the standard library.
+// Level L1: imports gvariant, the standard library and
+// github.com/klauspost/compress/flate (a faster inflater).
 package object

@@ -1,0 +1,122 @@
+package cli
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/gostree/gostree/internal/testutil"
+)
+
+// TestStaticDeltaCommandsMatchReference runs list, show, indexes,
+// reindex, delete and apply-offline on deltas the reference made, and
+// compares output and exit status with the reference's.
+func TestStaticDeltaCommandsMatchReference(t *testing.T) {
+	ref := testutil.ReferenceOstree(t)
+	base := t.TempDir()
+	tree := filepath.Join(base, "tree")
+	write := func(name, data string) {
+		p := filepath.Join(tree, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(data), 0o644)
+	}
+	write("etc/a", "one\n")
+	write("usr/bin/tool", strings.Repeat("tool data\n", 3000))
+	os.Symlink("a", filepath.Join(tree, "etc/link"))
+	rp := filepath.Join(base, "repo")
+	mustRef(t, ref, "init", "--repo="+rp, "--mode=archive")
+	from := mustRef(t, ref, "commit", "--repo="+rp, "-b", "main", "-s", "one", "--tree=dir="+tree)
+	write("etc/a", "two\n")
+	write("usr/bin/tool", strings.Repeat("tool data\n", 2900)+"more\n")
+	to := mustRef(t, ref, "commit", "--repo="+rp, "-b", "main", "-s", "two", "--tree=dir="+tree)
+	mustRef(t, ref, "static-delta", "generate", "--repo="+rp, "--from="+from, "--to="+to)
+	mustRef(t, ref, "static-delta", "generate", "--repo="+rp, "--empty", "--to="+to)
+	mustRef(t, ref, "static-delta", "generate", "--repo="+rp, "--empty", "--to="+from, "--swap-endianness")
+
+	// Each command runs on its own copy, so that both start alike.
+	clone := func(name string) string {
+		p := filepath.Join(base, name)
+		if out, err := exec.Command("cp", "-a", rp, p).CombinedOutput(); err != nil {
+			t.Fatalf("cp: %v\n%s", err, out)
+		}
+		return p
+	}
+	cases := [][]string{
+		{"static-delta", "list"},
+		{"static-delta", "show", from + "-" + to},
+		{"static-delta", "show", to},
+		{"static-delta", "show", from},
+		{"static-delta", "show"},
+		{"static-delta", "show", "GARBAGE"},
+		{"static-delta", "show", strings.Repeat("a", 64)},
+		{"static-delta", "show", "nosuch/superblock"},
+		{"static-delta", "delete", strings.Repeat("a", 64)},
+		{"static-delta", "delete", to},
+		{"static-delta", "indexes"},
+		{"static-delta", "reindex"},
+		{"static-delta", "reindex", "--to=" + to},
+		{"static-delta", "apply-offline"},
+	}
+	for i, args := range cases {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			theirs, ours := rp, rp
+			if args[1] == "delete" || args[1] == "reindex" {
+				theirs, ours = clone("ref"+string(rune('a'+i))), clone("ours"+string(rune('a'+i)))
+			}
+			wantOut, wantErr, wantCode := runRef(t, ref, append(args, "--repo="+theirs)...)
+			gotOut, gotErr, gotCode := runOurs(t, nil, append(args, "--repo="+ours)...)
+			if gotCode != wantCode {
+				t.Errorf("exit %d, want %d (stderr %q, want %q)", gotCode, wantCode, gotErr, wantErr)
+			}
+			if args[1] == "list" || args[1] == "indexes" {
+				wantOut, gotOut = sortLines(wantOut), sortLines(gotOut)
+			}
+			if diff := cmp.Diff(wantOut, gotOut); diff != "" {
+				t.Errorf("stdout (-reference +ours):\n%s", diff)
+			}
+			if lastLine(gotErr) != lastLine(wantErr) {
+				t.Errorf("stderr %q, want %q", lastLine(gotErr), lastLine(wantErr))
+			}
+			// The repositories must end up alike: same deltas and indexes.
+			for _, cmd := range [][]string{{"static-delta", "list"}, {"static-delta", "indexes"}} {
+				a, _, _ := runRef(t, ref, append(cmd, "--repo="+theirs)...)
+				b, _, _ := runRef(t, ref, append(cmd, "--repo="+ours)...)
+				if sortLines(a) != sortLines(b) {
+					t.Errorf("after the command, %v: reference %q, ours %q", cmd, a, b)
+				}
+			}
+		})
+	}
+
+	// apply-offline into a bare-user repository holding FROM.
+	for _, d := range []string{from + "-" + to, to} {
+		t.Run("apply-offline "+d, func(t *testing.T) {
+			dst := filepath.Join(t.TempDir(), "dst")
+			mustRef(t, ref, "init", "--repo="+dst, "--mode=bare-user")
+			mustRef(t, ref, "pull-local", "--repo="+dst, rp, from)
+			dir := filepath.Join(rp, "deltas")
+			var sbPath string
+			filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+				if err == nil && fi.Name() == "superblock" {
+					if out, _, _ := runOurs(t, nil, "static-delta", "show", "--repo="+rp, p); strings.Contains(out, "Delta: "+p) && strings.Contains(out, "To: "+to) &&
+						strings.Contains(out, map[bool]string{true: "From: " + from, false: "From <scratch>"}[strings.Contains(d, "-")]) {
+						sbPath = p
+					}
+				}
+				return nil
+			})
+			if sbPath == "" {
+				t.Fatal("delta not found")
+			}
+			if out, errs, code := runOurs(t, nil, "static-delta", "apply-offline", "--repo="+dst, filepath.Dir(sbPath)); code != 0 {
+				t.Fatalf("apply-offline: %d %s %s", code, out, errs)
+			}
+			mustRef(t, ref, "fsck", "--repo="+dst)
+			mustRef(t, ref, "ls", "--repo="+dst, "-R", to)
+		})
+	}
+}

@@ -1,0 +1,86 @@
+package delta
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/ulikunitz/xz"
+)
+
+func compressTestInputs() map[string][]byte {
+	text := []byte(strings.Repeat("the quick brown fox jumps over the lazy dog; ", 3000))
+	mixed := append(bytes.Clone(text), pseudoRandom(200_000, 5)...)
+	mixed = append(mixed, text[:50_000]...)
+	mixed = append(mixed, make([]byte, 100_000)...)
+	return map[string][]byte{
+		"empty":  {},
+		"one":    {42},
+		"short":  []byte("abcabcabc"),
+		"text":   text,
+		"random": pseudoRandom(300_000, 6), // stored chunks
+		"mixed":  mixed,
+		"zeros":  make([]byte, 3<<20), // several chunks
+	}
+}
+
+// TestWriteXZ checks the encoder against the xz tool (liblzma, what
+// libostree decodes parts with) and ulikunitz/xz's reader.
+func TestWriteXZ(t *testing.T) {
+	inputs := compressTestInputs()
+	if bin, err := os.ReadFile("/proc/self/exe"); err == nil {
+		inputs["binary"] = bin[:min(len(bin), 4<<20)]
+	}
+	for name, data := range inputs {
+		t.Run(name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := writeXZ(&buf, data, xzOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			zr, err := xz.NewReader(bytes.NewReader(buf.Bytes()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(zr)
+			if err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("ulikunitz/xz: %v, equal %v", err, bytes.Equal(got, data))
+			}
+			if _, err := exec.LookPath("xz"); err == nil {
+				cmd := exec.Command("xz", "-dc")
+				cmd.Stdin = bytes.NewReader(buf.Bytes())
+				var out, stderr bytes.Buffer
+				cmd.Stdout, cmd.Stderr = &out, &stderr
+				if err := cmd.Run(); err != nil || !bytes.Equal(out.Bytes(), data) {
+					t.Fatalf("xz -d: %v %s, equal %v", err, stderr.String(), bytes.Equal(out.Bytes(), data))
+				}
+			}
+			t.Logf("%d → %d bytes", len(data), buf.Len())
+		})
+	}
+}
+
+func FuzzWriteXZ(f *testing.F) {
+	for _, data := range compressTestInputs() {
+		if len(data) < 1<<16 {
+			f.Add(data)
+		}
+	}
+	f.Add([]byte("abababababababababababcabcabcabc"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var buf bytes.Buffer
+		if err := writeXZ(&buf, data, xzOptions{dict: 1 << 12, depth: 4}); err != nil {
+			t.Fatal(err)
+		}
+		zr, err := xz.NewReader(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(zr)
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("round trip: %v, equal %v", err, bytes.Equal(got, data))
+		}
+	})
+}
