@@ -89,16 +89,24 @@ def bad: [.cases[] | . as $c | summarize as $s | select($s.checks_consistent == 
 (bad[] | "WARNING: " + .),
 (.cases[] | select(.error != null) | "FAILED: \(.name): \(.error)")'
 
-HEAD=(case "gostree median s" "reference median s" "median pairwise ratio (min-max)" "CPU ratio" "peak RSS MiB gostree / ref (ratio)" target)
-HEAD_TEXT=(case "gostree s" "reference s" "ratio g/ref (min-max)" "min/min" "CPU ratio" "RSS MiB g / ref (ratio)" target)
+# Pull cases: what nginx's access log recorded for each tool (medians over runs).
+# shellcheck disable=SC2016 # jq variables
+NETROWS='
+include "stats";
+def mb: if type == "number" then . / 1000000 else null end;
+def pair($s; f; $d): (($s.gostree | f) | fmt($d)) + " / " + (($s.reference | f) | fmt($d));
+.cases[] | select(.error == null) | . as $c | summarize as $s
+| select($s.gostree.requests_median != null or $s.reference.requests_median != null)
+| [ $c.name,
+    pair($s; .requests_median; 0),
+    pair($s; .net_bytes_median | mb; 1),
+    pair($s; .net_conns_median; 0) ]
+| @tsv'
+NET_HEAD=(case "requests gostree / ref" "MB sent by nginx gostree / ref" "connections gostree / ref")
 
-if [[ $MODE == text ]]; then
-	jq -r -L "$HERE" "$NOTES" "$FILE"
-	printf '\n'
-	{
-		(IFS=$'\t'; printf '%s\n' "${HEAD_TEXT[*]}")
-		jq -r -L "$HERE" --arg yes ok --arg no MISSED --arg le "<=" --arg x x --argjson text true "$ROWS" "$FILE"
-	} | awk -F'\t' '
+# align: tab-separated rows (the first a header) as an aligned plain-text table.
+align() {
+	awk -F'\t' '
 		{ for (i = 1; i <= NF; i++) { cell[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) } n = NR; if (NF > nf) nf = NF }
 		END {
 			for (r = 1; r <= n; r++) {
@@ -108,14 +116,46 @@ if [[ $MODE == text ]]; then
 				if (r == 1) { line = ""; for (i = 1; i <= nf; i++) { s = ""; for (k = 0; k < w[i]; k++) s = s "-"; line = line s (i < nf ? "  " : "") } print line }
 			}
 		}'
+}
+
+# markdown_rows: tab-separated rows as Markdown table rows.
+markdown_rows() {
+	awk -F'\t' '{ s = "|"; for (i = 1; i <= NF; i++) { gsub(/\|/, "\\|", $i); s = s " " $i " |" } print s }'
+}
+
+HEAD=(case "gostree median s" "reference median s" "median pairwise ratio (min-max)" "CPU ratio" "peak RSS MiB gostree / ref (ratio)" target)
+HEAD_TEXT=(case "gostree s" "reference s" "ratio g/ref (min-max)" "min/min" "CPU ratio" "RSS MiB g / ref (ratio)" target)
+
+if [[ $MODE == text ]]; then
+	jq -r -L "$HERE" "$NOTES" "$FILE"
+	printf '\n'
+	{
+		(IFS=$'\t'; printf '%s\n' "${HEAD_TEXT[*]}")
+		jq -r -L "$HERE" --arg yes ok --arg no MISSED --arg le "<=" --arg x x --argjson text true "$ROWS" "$FILE"
+	} | align
+	net=$(jq -r -L "$HERE" "$NETROWS" "$FILE")
+	if [[ -n $net ]]; then
+		printf '\n'
+		{
+			(IFS=$'\t'; printf '%s\n' "${NET_HEAD[*]}")
+			printf '%s\n' "$net"
+		} | align
+	fi
 else
 	printf '### Results (%s)\n\n' "$(jq -r '.date' "$FILE")"
 	jq -r -L "$HERE" "$NOTES" "$FILE" | sed 's/^/- /'
 	printf '\n| %s |\n' "$(IFS='|'; printf '%s' "${HEAD[*]}" | sed 's/|/ | /g')"
 	printf '|---|---:|---:|---:|---:|---:|---|\n'
 	jq -r -L "$HERE" --arg yes "✓" --arg no "✗" --arg le "≤" --arg x "×" --argjson text false "$ROWS" "$FILE" |
-		awk -F'\t' '{ s = "|"; for (i = 1; i <= NF; i++) { gsub(/\|/, "\\|", $i); s = s " " $i " |" } print s }'
+		markdown_rows
 	printf '\nRatios are gostree/reference: median of the per-run wall-time ratios (run i of each tool,\n'
 	printf 'alternating which goes first), with min-max over runs. CPU ratio = median user+sys of gostree\n'
 	printf 'over that of the reference. Targets: ✓ met, ✗ missed.\n'
+	net=$(jq -r -L "$HERE" "$NETROWS" "$FILE")
+	if [[ -n $net ]]; then
+		printf '\nPull cases, from nginx'"'"'s access log (medians over runs; bytes include response headers):\n\n'
+		printf '| %s |\n' "$(IFS='|'; printf '%s' "${NET_HEAD[*]}" | sed 's/|/ | /g')"
+		printf '|---|---:|---:|---:|\n'
+		printf '%s\n' "$net" | markdown_rows
+	fi
 fi

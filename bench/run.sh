@@ -69,8 +69,12 @@ CASE_TABLE=(
 	"pull-archive-incr-rtt|pull B into an archive repo holding A, added RTT|pull origin bench/main (repo holding A)|0.5|"
 	"pull-bare-user-rtt|pull A into a bare-user repo, added RTT|pull origin bench/main@A (fresh repo)|0.5|"
 	"pull-bare-user-incr-rtt|pull B into a bare-user repo holding A, added RTT|pull origin bench/main (repo holding A)|0.5|"
+	"delta-ab|static delta A → B, archive repo|static-delta generate --from=bench/a --to=bench/b --filename=DIR/superblock|0.5|"
+	"delta-scratch|static delta from scratch to B, archive repo|static-delta generate --empty --to=bench/b --filename=DIR/superblock|0.5|"
 )
 RSS_TARGET=1.0
+# shellcheck source=bench/deploy.sh
+source "$HERE/deploy.sh" # deploy cases: CASE_TABLE entries, deploy_setup, run_one_deploy
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() {
@@ -280,6 +284,7 @@ commit_b() {
 
 # shared TOOL KIND: path of a repository made once by TOOL itself; KIND is
 # bare-a (bare, holds A) or bu-ab (bare-user, holds A on bench/a and B on bench/b, B's parent A),
+# archive-ab (the same in an archive repository, for the delta cases),
 # or pulled-a-MODE (a MODE repo that pulled A from the pull server as origin:bench/main).
 shared() {
 	local tool=$1 kind=$2 bin repo
@@ -292,8 +297,10 @@ shared() {
 			quiet "setup-$tool-$kind" "$bin" --repo="$repo" init --mode=bare
 			commit_a "$bin" "$repo" "setup-$tool-$kind"
 			;;
-		bu-ab)
-			quiet "setup-$tool-$kind" "$bin" --repo="$repo" init --mode=bare-user
+		bu-ab | archive-ab)
+			local mode=bare-user
+			[[ $kind == archive-ab ]] && mode=archive
+			quiet "setup-$tool-$kind" "$bin" --repo="$repo" init --mode=$mode
 			commit_a "$bin" "$repo" "setup-$tool-$kind"
 			commit_b "$bin" "$repo" "setup-$tool-$kind"
 			;;
@@ -479,6 +486,17 @@ run_one() {
 		timed "$case" "$run" "$tool" "$order" "$bin" --repo="$repo" prune --refs-only "${extra[@]}"
 		check "$case" "$run" "$tool" objects "$before->$(objcount "$repo")"
 		;;
+	delta-ab | delta-scratch)
+		# The delta goes outside the shared repository (--filename), so
+		# every run starts from the same repository. Its size is a check.
+		repo=$(shared "$tool" archive-ab)
+		mkdir -p "$dest"
+		local -a from=(--from=bench/a)
+		[[ $case == delta-scratch ]] && from=(--empty)
+		timed "$case" "$run" "$tool" "$order" \
+			"$bin" --repo="$repo" static-delta generate "${from[@]}" --to=bench/b --filename="$dest/superblock"
+		check "$case" "$run" "$tool" size "$(du -sb "$dest" | cut -f1)"
+		;;
 	pull-*)
 		local mode=archive url=$PULL_URL want
 		[[ $case == *-rtt ]] && url=$PULL_URL_RTT
@@ -499,6 +517,7 @@ run_one() {
 		[[ $got == "$want" ]] || die "$case run $run ($tool): origin:bench/main is $got, expected $want"
 		check "$case" "$run" "$tool" pulled "$got objects=$(objcount "$repo")"
 		;;
+	deploy | deploy-upgrade) run_one_deploy "$case" "$run" "$tool" "$order" ;;
 	*) die "no such case: $case" ;;
 	esac
 	return 0
@@ -511,8 +530,10 @@ run_case() {
 	case $case in
 	checkout-hardlink | checkout-copy) shared gostree bare-a >/dev/null && shared reference bare-a >/dev/null ;;
 	checkout-user | fsck | prune | prune-depth0) shared gostree bu-ab >/dev/null && shared reference bu-ab >/dev/null ;;
+	delta-*) shared gostree archive-ab >/dev/null && shared reference archive-ab >/dev/null ;;
 	pull-archive-incr*) shared gostree pulled-a-archive >/dev/null && shared reference pulled-a-archive >/dev/null ;;
 	pull-bare-user-incr*) shared gostree pulled-a-bare-user >/dev/null && shared reference pulled-a-bare-user >/dev/null ;;
+	deploy | deploy-upgrade) deploy_setup ;;
 	esac
 	case $case in
 	checkout-hardlink | checkout-user | prune | prune-depth0) n=$FAST_RUNS ;;

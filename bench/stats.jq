@@ -40,7 +40,11 @@ def toolstats($s; $t):
       load1_median: ($x | map(.load1) | median),
       cpu_stall_frac_median: ($x | map(if .cpu_stall_s == null or .wall_s == 0 then null
                                        else .cpu_stall_s / .wall_s end) | median),
-      invol_ctxsw_median: ($x | map(.invol_ctxsw) | median)
+      invol_ctxsw_median: ($x | map(.invol_ctxsw) | median),
+      # Pull cases: what nginx logged during the timed command.
+      requests_median: ($x | map(.net_requests) | median),
+      net_bytes_median: ($x | map(.net_bytes) | median),
+      net_conns_median: ($x | map(.net_conns) | median)
     }
     end;
 
@@ -54,7 +58,7 @@ def summarize:
   | (if $c == null then null else (pairwise($s; "gostree"; "cp-al"; .wall_s) | spread) end) as $vc
   | ratio($g.cpu_median; $r.cpu_median) as $cr
   | ratio($g.maxrss_kb_median; $r.maxrss_kb_median) as $rr
-  | ([.checks[]?.value] | unique) as $cv
+  | ([.checks[]? | select(.kind != "size") | .value] | unique) as $cv # sizes differ by design (delta cases)
   | {
       gostree: $g,
       reference: $r,
