@@ -24,22 +24,32 @@ type binaryTrees struct {
 	head3   []uint32
 	head4   []uint32
 	son     []uint32 // per window slot: left and right child, position+1
-	mask    int
+	// lastPos and lastSlot track pos % window for sequential positions.
+	lastPos, lastSlot int
 }
 
 func newBinaryTrees(data []byte, window, depth, niceLen int) *binaryTrees {
-	size := 1
-	for size < window {
-		size <<= 1
-	}
+	window = min(window, max(len(data), 1<<12))
 	return &binaryTrees{
-		data: data, window: size, depth: depth, niceLen: niceLen,
-		head2: make([]uint32, 1<<16),
-		head3: make([]uint32, 1<<hash3Bits),
-		head4: make([]uint32, 1<<hash4Bits),
-		son:   make([]uint32, 2*size),
-		mask:  size - 1,
+		data: data, window: window, depth: depth, niceLen: niceLen,
+		head2:   make([]uint32, 1<<16),
+		head3:   make([]uint32, 1<<hash3Bits),
+		head4:   make([]uint32, 1<<hash4Bits),
+		son:     make([]uint32, 2*window),
+		lastPos: -1,
 	}
+}
+
+// slot is pos's place in the cyclic son table.
+func (bt *binaryTrees) slot(pos int) int {
+	s := bt.lastSlot + 1
+	if pos != bt.lastPos+1 {
+		s = pos % bt.window
+	} else if s == bt.window {
+		s = 0
+	}
+	bt.lastPos, bt.lastSlot = pos, s
+	return s
 }
 
 func (bt *binaryTrees) hashes(pos int) (h2, h3, h4 uint32) {
@@ -106,8 +116,8 @@ func (bt *binaryTrees) find(pos int, out []uint32) []uint32 {
 // curMatch, and when out is not nil appends the matches longer than best
 // met on the way.
 func (bt *binaryTrees) walk(pos int, curMatch uint32, lenLimit, best int, out []uint32) []uint32 {
-	data, son, mask, window := bt.data, bt.son, bt.mask, bt.window
-	slot := pos & mask
+	data, son, window := bt.data, bt.son, bt.window
+	slot := bt.slot(pos)
 	ptr0, ptr1 := 2*slot+1, 2*slot
 	len0, len1 := 0, 0
 	for depth := bt.depth; ; depth-- {
@@ -117,7 +127,11 @@ func (bt *binaryTrees) walk(pos int, curMatch uint32, lenLimit, best int, out []
 			return out
 		}
 		cand := pos - d
-		pair := 2 * (cand & mask)
+		cs := slot - d
+		if cs < 0 {
+			cs += window
+		}
+		pair := 2 * cs
 		l := min(len0, len1)
 		if data[cand+l] == data[pos+l] {
 			l++

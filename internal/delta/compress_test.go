@@ -32,7 +32,7 @@ func compressTestInputs() map[string][]byte {
 func TestWriteXZ(t *testing.T) {
 	inputs := compressTestInputs()
 	if bin, err := os.ReadFile("/proc/self/exe"); err == nil {
-		inputs["binary"] = bin[:min(len(bin), 4<<20)]
+		inputs["binary"] = bin[:min(len(bin), 1<<20)]
 	}
 	for name, data := range inputs {
 		t.Run(name, func(t *testing.T) {

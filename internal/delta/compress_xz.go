@@ -27,12 +27,7 @@ func (o *xzOptions) setDefaults(n int) {
 	if o.dict == 0 {
 		o.dict = 16 << 20
 	}
-	for d := 1 << 12; ; d <<= 1 {
-		if d >= n || d >= o.dict {
-			o.dict = d
-			break
-		}
-	}
+	o.dict = min(o.dict, max(n, 1<<12))
 	if o.niceLen == 0 {
 		o.niceLen = 64
 	}
@@ -101,8 +96,8 @@ func writeXZ(w io.Writer, data []byte, opts xzOptions) error {
 	return err
 }
 
-// dictSizeByte encodes a dictionary size (a power of two, at least 4 KiB)
-// as the LZMA2 property byte.
+// dictSizeByte encodes a dictionary size as the LZMA2 property byte:
+// the smallest 2^n or 3·2^(n-1), at least 4 KiB, not below dict.
 func dictSizeByte(dict int) byte {
 	b := byte(0)
 	for (2|uint64(b&1))<<(b/2+11) < uint64(dict) {

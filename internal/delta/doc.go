@@ -1,7 +1,10 @@
 // Package delta owns OSTree static deltas: the superblock, part and
 // signed-superblock formats, delta names and paths, and applying parts
 // into a repository transaction (the opcode interpreter and bspatch).
-// Generating deltas lives here too, in the generate* files.
+// Generating deltas lives here too: planning which objects go where
+// (plan*), bsdiff over an SA-IS suffix array (bsdiff*), rollsum matching
+// (rollsum*), part assembly and the parallel pipeline (generate*), and an
+// xz/LZMA2 encoder with liblzma-like ratios (compress*).
 //
 // A delta from commit FROM to commit TO (or from nothing, a "scratch"
 // delta) is a directory deltas/XX/YYYY[-ZZZZ]/ holding a superblock and
@@ -10,6 +13,7 @@
 // of its file, its size and the objects it creates; objects the
 // generator left out are listed as fallbacks, fetched as .filez.
 //
-// Level L5: imports summary, repo, object, gvariant, fsx, errdefs and
-// the standard library (plus github.com/ulikunitz/xz).
+// Level L5: imports summary, repo, sign, object, gvariant, fsx, errdefs
+// and the standard library (plus github.com/ulikunitz/xz and
+// golang.org/x/sync).
 package delta
