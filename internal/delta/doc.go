@@ -4,7 +4,9 @@
 // Generating deltas lives here too: planning which objects go where
 // (plan*), bsdiff over an SA-IS suffix array (bsdiff*), rollsum matching
 // (rollsum*), part assembly and the parallel pipeline (generate*), and an
-// xz/LZMA2 encoder with liblzma-like ratios (compress*).
+// xz/LZMA2 encoder with liblzma-like ratios (compress*). Parts are read
+// by our own xz/LZMA2 decoder (decompress*), which decodes into the
+// payload buffer itself instead of a separate dictionary.
 //
 // A delta from commit FROM to commit TO (or from nothing, a "scratch"
 // delta) is a directory deltas/XX/YYYY[-ZZZZ]/ holding a superblock and

@@ -111,6 +111,7 @@ func applyPart(ctx context.Context, txn *repo.Txn, sb *Superblock, i int, opts A
 	popts := OpenOptions{
 		MaxPayload: PayloadLimit(h.USize),
 		TmpDir:     filepath.Join(txn.Repo().Path(), "tmp"),
+		SizeHint:   h.USize,
 	}
 	var in io.Reader
 	if inline, ok := sb.InlinePart(i); ok {

@@ -4,18 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash"
-	"hash/crc32"
 	"io"
 	"math"
 	"os"
 
 	"github.com/gostree/gostree/internal/errdefs"
 	"github.com/gostree/gostree/internal/object"
-	"github.com/ulikunitz/xz"
 	"golang.org/x/sys/unix"
 )
 
@@ -33,11 +30,19 @@ type OpenOptions struct {
 	// MaxPayload caps the decompressed payload, against decompression
 	// bombs; 0 means PayloadLimit of an empty part.
 	MaxPayload int64
-	// TmpDir, when set, receives the decompressed payload as an unlinked
+	// TmpDir, when set, receives an uncompressed payload as an unlinked
 	// file that is then mapped, so that large parts are not held in the
-	// Go heap; otherwise the payload is read into memory.
+	// Go heap; otherwise the payload is read into memory. xz payloads are
+	// always decoded into memory, which is also their dictionary.
 	TmpDir string
+	// SizeHint is the expected payload size (the part header's
+	// uncompressed size), to allocate the payload once; 0 if unknown.
+	SizeHint uint64
 }
+
+// maxSizeHint caps what a size hint may allocate up front, whatever a
+// superblock claims.
+const maxSizeHint = 256 << 20
 
 // PayloadLimit is a generous cap on the decompressed payload of a part
 // that creates usize bytes of objects: the data itself plus room for
@@ -84,26 +89,26 @@ func OpenPart(r io.Reader, opts OpenOptions) (*Part, error) {
 	if _, err := io.ReadFull(in, comp[:]); err != nil {
 		return nil, fmt.Errorf("Reading initial compression flag byte: %w", eofCorrupt(err))
 	}
-	var src io.Reader
-	var br *bufio.Reader
+	var (
+		br           *bufio.Reader
+		data, mapped []byte
+		err          error
+	)
 	switch comp[0] {
 	case CompressionNone:
-		src = in
+		data, mapped, err = readPayload(in, maxPayload, opts.TmpDir)
 	case CompressionXZ:
 		br = bufio.NewReaderSize(in, 64<<10)
-		xin, err := xzInput(br, maxPayload)
-		if err != nil {
-			return nil, err
+		// The payload is the parts' objects plus a little: room for an
+		// eighth more avoids regrowing it in most parts.
+		hint := min(opts.SizeHint+opts.SizeHint/8+64<<10, maxSizeHint, uint64(maxPayload))
+		data, err = readXZ(br, make([]byte, 0, hint), maxPayload)
+		if err == nil && len(data) == 0 {
+			err = payloadErr("empty")
 		}
-		zr, err := xz.ReaderConfig{SingleStream: true, DictCap: 1 << 12}.NewReader(xin)
-		if err != nil {
-			return nil, fmt.Errorf("delta part: %w: %v", errdefs.ErrCorrupt, err)
-		}
-		src = zr
 	default:
 		return nil, fmt.Errorf("Invalid compression type '%d': %w", comp[0], errdefs.ErrCorrupt)
 	}
-	data, mapped, err := readPayload(src, maxPayload, opts.TmpDir)
 	if err != nil {
 		if in.h != nil {
 			// A damaged file is best reported as such: finish hashing it.
@@ -220,82 +225,6 @@ func (p *partInput) Read(b []byte) (int, error) {
 		return n, errFileTooBig
 	}
 	return n, err
-}
-
-// xzInput checks the xz stream header and the first block's filter
-// chain: it refuses dictionaries over MaxXZDict, and lowers one larger
-// than maxOut (no match can reach further back than the output so far)
-// so that the decoder never allocates more than the part can use. It
-// returns the stream to decode.
-func xzInput(br *bufio.Reader, maxOut int64) (io.Reader, error) {
-	const streamHeaderLen = 12
-	bad := func(what string) (io.Reader, error) {
-		return nil, fmt.Errorf("delta part: %w: %s", errdefs.ErrCorrupt, what)
-	}
-	head, _ := br.Peek(streamHeaderLen + 1)
-	if len(head) < streamHeaderLen+1 || !bytes.HasPrefix(head, []byte{0xfd, '7', 'z', 'X', 'Z', 0}) {
-		return bad("not an xz stream")
-	}
-	if head[streamHeaderLen] == 0 {
-		return br, nil // an index: the stream has no blocks
-	}
-	hdrLen := (int(head[streamHeaderLen]) + 1) * 4
-	all, _ := br.Peek(streamHeaderLen + hdrLen)
-	if len(all) < streamHeaderLen+hdrLen {
-		return bad("truncated xz block header")
-	}
-	hdr := all[streamHeaderLen:]
-	b := hdr[1 : hdrLen-4]
-	flags := b[0]
-	pos := 1
-	skip := func() bool {
-		_, n, err := readVarint(b[pos:])
-		pos += n
-		return err == nil
-	}
-	if flags&0x40 != 0 && !skip() || flags&0x80 != 0 && !skip() {
-		return bad("bad xz block header")
-	}
-	dictAt := -1
-	for i := 0; i <= int(flags&3); i++ {
-		id, n, err := readVarint(b[pos:])
-		if err != nil {
-			return bad("bad xz filter flags")
-		}
-		pos += n
-		size, n, err := readVarint(b[pos:])
-		if err != nil || size > uint64(len(b)-pos-n) {
-			return bad("bad xz filter flags")
-		}
-		pos += n
-		if id == 0x21 && size == 1 {
-			dictAt = pos
-		}
-		pos += int(size)
-	}
-	if dictAt < 0 {
-		return br, nil
-	}
-	d := uint64(b[dictAt])
-	if d > 40 || dictSize(d) > MaxXZDict {
-		return nil, fmt.Errorf("delta part: xz dictionary exceeds the %d MiB memory limit: %w", MaxXZDict>>20, errdefs.ErrCorrupt)
-	}
-	if crc32.ChecksumIEEE(hdr[:hdrLen-4]) != binary.LittleEndian.Uint32(hdr[hdrLen-4:]) {
-		return bad("xz block header checksum mismatch")
-	}
-	small := d
-	for small > 0 && dictSize(small-1) >= uint64(maxOut) {
-		small--
-	}
-	if small == d {
-		return br, nil
-	}
-	patched := bytes.Clone(all)
-	ph := patched[streamHeaderLen:]
-	ph[1+dictAt] = byte(small)
-	binary.LittleEndian.PutUint32(ph[hdrLen-4:], crc32.ChecksumIEEE(ph[:hdrLen-4]))
-	br.Discard(len(all))
-	return io.MultiReader(bytes.NewReader(patched), br), nil
 }
 
 // dictSize decodes an LZMA2 dictionary-size property.
