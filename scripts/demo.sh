@@ -1,8 +1,9 @@
 #!/bin/bash
 # The demo: build a small OS-like tree, commit two versions of it, then
 # inspect, diff, check out and verify them, serve them over HTTP, and
-# deploy them into a sysroot folder: deploy 1.0, upgrade to 2.0, roll
-# back, printing every step.
+# generate a static delta between them and pull through it, then deploy
+# them into a sysroot folder: deploy 1.0, upgrade to 2.0, roll back,
+# printing every step.
 set -euo pipefail
 bin=$(readlink -f "${1:-bin/gostree}")
 work=$(mktemp -d "${TMPDIR:-/tmp}/gostree-demo.XXXXXX")
@@ -29,19 +30,28 @@ make_tree() { # make_tree DIR VERSION
   chmod 755 "$d/usr/bin/hello"
   printf 'greeting=hello\n' >"$d/usr/etc/demo.conf"
   seq 1 2000 >"$d/usr/share/doc/demo/numbers.txt"
+  # A 1 MiB "library" of which 2.0 changes a few bytes: a static delta
+  # carries only a binary patch for it, a plain pull the whole file.
+  cp libdemo.so "$d/usr/lib/os/libdemo.so"
   ln -sf ../lib/os-release "$d/usr/etc/os-release"
   if [[ $v == 2.0 ]]; then
     printf 'greeting=hi\ncolour=blue\n' >"$d/usr/etc/demo.conf"
     printf 'new in 2.0\n' >"$d/usr/share/doc/demo/NEWS"
     rm "$d/usr/share/doc/demo/numbers.txt"
+    printf 'demo 2.0' | dd of="$d/usr/lib/os/libdemo.so" bs=1 seek=4096 conv=notrunc status=none
+    printf 'patched' | dd of="$d/usr/lib/os/libdemo.so" bs=1 seek=700000 conv=notrunc status=none
   fi
 }
+
+# bytes_fetched FILE: the byte count of the last line a --progress-json-fd wrote.
+bytes_fetched() { sed -n 's/^{"type":"done".*"bytes":\([0-9]*\).*/\1/p' "$1"; }
 
 step "Create an archive repository"
 run --repo=repo init --mode=archive
 cat repo/config
 
 step "Commit version 1.0 of a sample tree"
+head -c 1048576 /dev/urandom >libdemo.so
 make_tree v1 1.0
 c1=$(run --repo=repo commit -b demo/stable -s "Demo OS 1.0" --add-metadata-string=version=1.0 --tree=dir=v1)
 echo "$c1"
@@ -50,6 +60,10 @@ step "Commit version 2.0 on the same branch"
 make_tree v2 2.0
 c2=$(run --repo=repo commit -b demo/stable -s "Demo OS 2.0" --add-metadata-string=version=2.0 --tree=dir=v2)
 echo "$c2"
+
+step "Generate a static delta from 1.0 to 2.0: what a client at 1.0 downloads"
+run --repo=repo static-delta generate --from="$c1" --to="$c2"
+run --repo=repo static-delta list
 
 step "History of the branch"
 run --repo=repo log demo/stable
@@ -67,9 +81,10 @@ sh checkout-1.0/usr/bin/hello
 step "Verify every object"
 run --repo=repo fsck
 
-step "Publish: write the summary and serve the repository over HTTP"
+step "Publish: write the summary (it lists the delta) and serve the repository over HTTP"
 run --repo=repo summary -u
-"$bin" --repo=repo serve --port-file=port >serve.log 2>&1 &
+# --verbose logs every request to serve.log, which shows below what the upgrades fetched.
+"$bin" --repo=repo serve --verbose --port-file=port >serve.log 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 100); do [[ -s port ]] && break; sleep 0.1; done
@@ -83,10 +98,23 @@ run --repo=client remote add --no-gpg-verify origin "$url"
 run --repo=client pull origin demo/stable@"$c1"
 run --repo=client log origin:demo/stable
 
-step "The client upgrades: only the new objects are fetched"
-run --repo=client pull origin demo/stable
+step "The client upgrades to 2.0 through the static delta"
+run --repo=client pull --progress-json-fd=3 origin demo/stable 3>delta-pull.json
 run --repo=client rev-parse origin:demo/stable
 run --repo=client fsck
+grep -q '"type":"done".*"delta_parts_fetched":[1-9]' delta-pull.json || { echo "the pull did not use the delta" >&2; exit 1; }
+
+step "For comparison, a second client at 1.0 upgrades object by object"
+run --repo=client2 init --mode=bare-user
+run --repo=client2 remote add --no-gpg-verify origin "$url"
+run --repo=client2 pull origin demo/stable@"$c1"
+run --repo=client2 pull --disable-static-deltas --progress-json-fd=3 origin demo/stable 3>object-pull.json
+[[ $("$bin" --repo=client2 rev-parse origin:demo/stable) == "$("$bin" --repo=client rev-parse origin:demo/stable)" ]]
+delta_bytes=$(bytes_fetched delta-pull.json)
+object_bytes=$(bytes_fetched object-pull.json)
+((delta_bytes < object_bytes)) || { echo "the delta pull fetched more than the object pull" >&2; exit 1; }
+printf 'upgrade through the delta: %d bytes fetched; object by object: %d bytes; saved %d bytes (%d%%)\n' \
+  "$delta_bytes" "$object_bytes" "$((object_bytes - delta_bytes))" "$(((object_bytes - delta_bytes) * 100 / object_bytes))"
 
 step "Deployments: a sysroot folder with an empty stateroot 'demo'"
 mkdir sysroot
@@ -108,8 +136,12 @@ sed -i 's/^greeting=.*/greeting=howdy (a local edit)/' "$v1dir/etc/demo.conf"
 printf 'var/lib/demo-note: '; cat sysroot/ostree/deploy/demo/var/lib/demo-note
 printf 'etc/demo.conf:     '; cat "$v1dir/etc/demo.conf"
 
-step "Upgrade: pull 2.0 from the origin and deploy it as the new default"
+step "Upgrade: pull 2.0 from the origin (through the delta) and deploy it as the new default"
+deltas_before=$(grep -c ' /deltas/' serve.log || true)
 run admin upgrade --sysroot=sysroot --os=demo
+deltas_after=$(grep -c ' /deltas/' serve.log || true)
+((deltas_after > deltas_before)) || { echo "the upgrade did not pull through the delta" >&2; exit 1; }
+echo "(the upgrade fetched $((deltas_after - deltas_before)) delta files from the server: superblock and part)"
 run admin status --sysroot=sysroot
 v2dir=$("$bin" admin --sysroot=sysroot --print-current-dir)
 echo "2.0 is deployed in ${v2dir#"$work"/}; 1.0 stays as the rollback"
@@ -134,4 +166,5 @@ step "The system repository is intact"
 run --repo=sysroot/ostree/repo fsck
 
 printf '\nDemo finished: two commits, %s objects in the server repository, pulled into a client over HTTP,\n' "$(find repo/objects -type f | wc -l)"
+printf 'the upgrade through a static delta (%d%% fewer bytes than object by object),\n' "$(((object_bytes - delta_bytes) * 100 / object_bytes))"
 printf 'deployed, upgraded and rolled back in a sysroot, with /etc and /var state kept.\n'
