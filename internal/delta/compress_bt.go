@@ -32,11 +32,13 @@ func newBinaryTrees(data []byte, window, depth, niceLen int) *binaryTrees {
 	window = min(window, max(len(data), 1<<12))
 	return &binaryTrees{
 		data: data, window: window, depth: depth, niceLen: niceLen,
-		head2:   make([]uint32, 1<<16),
-		head3:   make([]uint32, 1<<hash3Bits),
-		head4:   make([]uint32, 1<<hash4Bits),
-		son:     make([]uint32, 2*window),
-		lastPos: -1,
+		head2: make([]uint32, 1<<16),
+		head3: make([]uint32, 1<<hash3Bits),
+		head4: make([]uint32, 1<<hash4Bits),
+		son:   make([]uint32, 2*window),
+		// Nothing inserted yet: position 0 then takes slot 0, as any
+		// later position p must take slot p % window.
+		lastPos: -1, lastSlot: -1,
 	}
 }
 

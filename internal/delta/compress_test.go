@@ -1,6 +1,7 @@
 package delta
 
 import (
+	"bufio"
 	"bytes"
 	"io"
 	"os"
@@ -83,4 +84,38 @@ func FuzzWriteXZ(f *testing.F) {
 			t.Fatalf("round trip: %v, equal %v", err, bytes.Equal(got, data))
 		}
 	})
+}
+
+// TestWriteXZSmallWindow makes the match finder's cyclic tables wrap
+// many times, with windows that are not powers of two, across stored
+// (random) stretches where the match finder jumps ahead: every match
+// must stay within the dictionary and real. (A slot off by one after
+// such a jump once corrupted the trees and the stream.)
+func TestWriteXZSmallWindow(t *testing.T) {
+	bin, err := os.ReadFile("/proc/self/exe")
+	if err != nil || len(bin) < 1<<20 {
+		t.Skip("needs the test binary as varied sample data")
+	}
+	var data []byte
+	for i := range 4 {
+		data = append(data, bin[i*200_000:i*200_000+300_000]...)
+		data = append(data, pseudoRandom(100_000+i*10_000, uint32(i))...)
+	}
+	for _, dict := range []int{1 << 12, 3 << 13, 3 << 17, 1 << 20} {
+		var buf bytes.Buffer
+		if err := writeXZ(&buf, data, xzOptions{dict: dict}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := readXZ(bufio.NewReader(bytes.NewReader(buf.Bytes())), nil, int64(len(data)))
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("dict %d: %v, equal %v", dict, err, bytes.Equal(got, data))
+		}
+		if _, err := exec.LookPath("xz"); err == nil {
+			cmd := exec.Command("xz", "-t")
+			cmd.Stdin = bytes.NewReader(buf.Bytes())
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("dict %d: xz -t: %v %s", dict, err, out)
+			}
+		}
+	}
 }
