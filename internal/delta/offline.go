@@ -69,6 +69,8 @@ func ApplyParts(ctx context.Context, txn *repo.Txn, sb *Superblock, opts ApplyOp
 		n = min(4, runtime.GOMAXPROCS(0))
 	}
 	g.SetLimit(n)
+	// Payload buffers go back here once a part is done, for the next.
+	free := make(chan []byte, n)
 	for i := range sb.Parts {
 		h := &sb.Parts[i]
 		complete, err := HaveAll(gctx, txn, h.Objects)
@@ -82,7 +84,7 @@ func ApplyParts(ctx context.Context, txn *repo.Txn, sb *Superblock, opts ApplyOp
 			continue
 		}
 		g.Go(func() error {
-			if err := applyPart(gctx, txn, sb, i, opts); err != nil {
+			if err := applyPart(gctx, txn, sb, i, opts, free); err != nil {
 				return fmt.Errorf("Executing delta part %d: %w", i, err)
 			}
 			if opts.PartDone != nil {
@@ -106,12 +108,16 @@ func HaveAll(ctx context.Context, txn *repo.Txn, objects []object.Name) (bool, e
 	return true, nil
 }
 
-func applyPart(ctx context.Context, txn *repo.Txn, sb *Superblock, i int, opts ApplyOptions) error {
+func applyPart(ctx context.Context, txn *repo.Txn, sb *Superblock, i int, opts ApplyOptions, free chan []byte) error {
 	h := &sb.Parts[i]
 	popts := OpenOptions{
 		MaxPayload: PayloadLimit(h.USize),
 		TmpDir:     filepath.Join(txn.Repo().Path(), "tmp"),
 		SizeHint:   h.USize,
+	}
+	select {
+	case popts.Buf = <-free:
+	default:
 	}
 	var in io.Reader
 	if inline, ok := sb.InlinePart(i); ok {
@@ -139,5 +145,14 @@ func applyPart(ctx context.Context, txn *repo.Txn, sb *Superblock, i int, opts A
 		return err
 	}
 	defer part.Close()
-	return ExecutePart(ctx, txn, h.Objects, part.Payload)
+	if err := ExecutePart(ctx, txn, h.Objects, part.Payload); err != nil {
+		return err
+	}
+	if b := part.Buffer(); b != nil {
+		select {
+		case free <- b:
+		default:
+		}
+	}
+	return nil
 }

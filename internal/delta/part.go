@@ -38,6 +38,10 @@ type OpenOptions struct {
 	// SizeHint is the expected payload size (the part header's
 	// uncompressed size), to allocate the payload once; 0 if unknown.
 	SizeHint uint64
+	// Buf is storage an xz payload is decoded into when its capacity
+	// suffices: a previous part's Buffer, so that applying many parts
+	// does not leave a trail of garbage buffers.
+	Buf []byte
 }
 
 // maxSizeHint caps what a size hint may allocate up front, whatever a
@@ -60,6 +64,16 @@ func PayloadLimit(usize uint64) int64 {
 type Part struct {
 	Payload *Payload
 	mapped  []byte
+	buf     []byte // the decoded payload in the heap, for Buffer
+}
+
+// Buffer returns the heap storage of the payload for reuse by a later
+// OpenPart (OpenOptions.Buf), or nil. The payload must not be used
+// afterwards.
+func (p *Part) Buffer() []byte {
+	b := p.buf
+	p.buf, p.Payload = nil, nil
+	return b
 }
 
 // Close releases the payload's mapping. The payload must not be used
@@ -102,7 +116,11 @@ func OpenPart(r io.Reader, opts OpenOptions) (*Part, error) {
 		// The payload is the parts' objects plus a little: room for an
 		// eighth more avoids regrowing it in most parts.
 		hint := min(opts.SizeHint+opts.SizeHint/8+64<<10, maxSizeHint, uint64(maxPayload))
-		data, err = readXZ(br, make([]byte, 0, hint), maxPayload)
+		buf := opts.Buf[:0]
+		if uint64(cap(buf)) < hint {
+			buf = make([]byte, 0, hint)
+		}
+		data, err = readXZ(br, buf, maxPayload)
 		if err == nil && len(data) == 0 {
 			err = payloadErr("empty")
 		}
@@ -122,6 +140,9 @@ func OpenPart(r io.Reader, opts OpenOptions) (*Part, error) {
 		return nil, err
 	}
 	part := &Part{mapped: mapped}
+	if comp[0] == CompressionXZ {
+		part.buf = data
+	}
 	fail := func(err error) (*Part, error) {
 		part.Close()
 		return nil, err

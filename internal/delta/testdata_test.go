@@ -150,3 +150,33 @@ func TestPartRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestPartBufferReuse: an xz payload is decoded into the storage given
+// as OpenOptions.Buf when it is large enough, and Buffer hands it back.
+func TestPartBufferReuse(t *testing.T) {
+	want := &Payload{Blob: bytes.Repeat([]byte("blob"), 1000), Ops: AppendOp(nil, OpOpenSpliceAndClose, 1, 2)}
+	var file bytes.Buffer
+	if err := WritePart(&file, CompressionXZ, want.Marshal()); err != nil {
+		t.Fatal(err)
+	}
+	storage := make([]byte, 10, 1<<20)
+	p, err := OpenPart(bytes.NewReader(file.Bytes()), OpenOptions{Buf: storage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(p.Payload.Blob, want.Blob) {
+		t.Fatal("payload differs")
+	}
+	b := p.Buffer()
+	if len(b) == 0 || &b[0] != &storage[:1][0] {
+		t.Fatal("the payload was not decoded into the given storage")
+	}
+	if p.Payload != nil {
+		t.Error("Buffer left the payload in place")
+	}
+	// Too small a buffer is not used.
+	p, err = OpenPart(bytes.NewReader(file.Bytes()), OpenOptions{Buf: make([]byte, 0, 16), SizeHint: 4000})
+	if err != nil || !bytes.Equal(p.Payload.Blob, want.Blob) {
+		t.Fatalf("with a small buffer: %v", err)
+	}
+}
