@@ -12,7 +12,7 @@ build: ## build bin/gostree and its bin/ostree alias
 	$(GO) build -o $(BIN) ./cmd/gostree
 	ln -sf gostree bin/ostree
 
-demo: build ## commit, inspect, check out, serve and verify a sample tree; deploy, upgrade and roll back a sysroot
+demo: build ## commit, inspect, check out, serve and verify a sample tree; pull through a static delta; deploy, upgrade and roll back a sysroot
 	scripts/demo.sh $(BIN)
 
 deps: ## install the test dependencies (as root, when missing)

@@ -71,6 +71,8 @@ CASE_TABLE=(
 	"pull-bare-user-incr-rtt|pull B into a bare-user repo holding A, added RTT|pull origin bench/main (repo holding A)|0.5|"
 	"delta-ab|static delta A → B, archive repo|static-delta generate --from=bench/a --to=bench/b --filename=DIR/superblock|0.5|"
 	"delta-scratch|static delta from scratch to B, archive repo|static-delta generate --empty --to=bench/b --filename=DIR/superblock|0.5|"
+	"delta-apply-ab|apply the reference's A → B delta, bare-user repo holding A|static-delta apply-offline DELTA/superblock (repo holding A; delta without fallbacks)|1.0|"
+	"delta-apply-scratch|apply the reference's from-scratch delta to B, empty bare-user repo|static-delta apply-offline DELTA/superblock (fresh repo; delta without fallbacks)|1.0|"
 )
 RSS_TARGET=1.0
 # shellcheck source=bench/deploy.sh
@@ -285,6 +287,8 @@ commit_b() {
 # shared TOOL KIND: path of a repository made once by TOOL itself; KIND is
 # bare-a (bare, holds A) or bu-ab (bare-user, holds A on bench/a and B on bench/b, B's parent A),
 # archive-ab (the same in an archive repository, for the delta cases),
+# bu-a (bare-user, holds A only, for applying deltas), refdelta-ab and refdelta-scratch (a delta
+# the reference generated from its archive-ab into --filename=DIR/superblock; DIR is returned),
 # or pulled-a-MODE (a MODE repo that pulled A from the pull server as origin:bench/main).
 shared() {
 	local tool=$1 kind=$2 bin repo
@@ -293,9 +297,19 @@ shared() {
 	if [[ ! -d $repo ]]; then
 		log "setup: $kind repository for $tool"
 		case $kind in
-		bare-a)
-			quiet "setup-$tool-$kind" "$bin" --repo="$repo" init --mode=bare
+		bare-a | bu-a)
+			local mode=bare
+			[[ $kind == bu-a ]] && mode=bare-user
+			quiet "setup-$tool-$kind" "$bin" --repo="$repo" init --mode=$mode
 			commit_a "$bin" "$repo" "setup-$tool-$kind"
+			;;
+		refdelta-*)
+			local src from=(--from=bench/a)
+			src=$(shared "$tool" archive-ab)
+			[[ $kind == refdelta-scratch ]] && from=(--empty)
+			mkdir -p "$repo"
+			# No fallback objects: apply-offline refuses deltas that have any.
+			quiet "setup-$tool-$kind" "$bin" --repo="$src" static-delta generate "${from[@]}" --min-fallback-size=0 --to=bench/b --filename="$repo/superblock"
 			;;
 		bu-ab | archive-ab)
 			local mode=bare-user
@@ -496,6 +510,36 @@ run_one() {
 		timed "$case" "$run" "$tool" "$order" \
 			"$bin" --repo="$repo" static-delta generate "${from[@]}" --to=bench/b --filename="$dest/superblock"
 		check "$case" "$run" "$tool" size "$(du -sb "$dest" | cut -f1)"
+		if ((run == 1)) && command -v xz >/dev/null; then
+			# Every part is a compression byte, then an xz stream (or raw
+			# data): liblzma must accept each stream.
+			local part
+			for part in "$dest"/[0-9]*; do
+				[[ $(head -c1 "$part") == x ]] || continue
+				tail -c +2 "$part" | xz -t 2>/dev/null || die "$case ($tool): part ${part##*/} is not a valid xz stream"
+			done
+		fi
+		;;
+	delta-apply-ab | delta-apply-scratch)
+		# Both tools apply the same delta, the reference's, into a fresh
+		# copy of their own repository holding A (or into an empty one).
+		local delta
+		delta=$(shared reference "refdelta-${case#delta-apply-}")
+		if [[ $case == delta-apply-ab ]]; then
+			cp -a "$(shared "$tool" bu-a)" "$repo"
+		else
+			quiet "$case.$run.$tool.setup" "$bin" --repo="$repo" init --mode=bare-user
+		fi
+		timed "$case" "$run" "$tool" "$order" "$bin" --repo="$repo" static-delta apply-offline "$delta/superblock"
+		local b
+		b=$("$(bin_of reference)" --repo="$(shared reference archive-ab)" rev-parse bench/b)
+		if ((run == 1)); then
+			# Each tool's result must pass the other's fsck.
+			local other=reference
+			[[ $tool == reference ]] && other=gostree
+			quiet "$case.$run.$tool.fsck" "$(bin_of "$other")" --repo="$repo" fsck
+		fi
+		check "$case" "$run" "$tool" applied "$("$bin" --repo="$repo" ls "$b" /usr/bin | wc -l) entries in $b:/usr/bin, objects=$(objcount "$repo")"
 		;;
 	pull-*)
 		local mode=archive url=$PULL_URL want
@@ -530,6 +574,7 @@ run_case() {
 	case $case in
 	checkout-hardlink | checkout-copy) shared gostree bare-a >/dev/null && shared reference bare-a >/dev/null ;;
 	checkout-user | fsck | prune | prune-depth0) shared gostree bu-ab >/dev/null && shared reference bu-ab >/dev/null ;;
+	delta-apply-*) shared reference "refdelta-${case#delta-apply-}" >/dev/null && shared gostree bu-a >/dev/null && shared reference bu-a >/dev/null ;;
 	delta-*) shared gostree archive-ab >/dev/null && shared reference archive-ab >/dev/null ;;
 	pull-archive-incr*) shared gostree pulled-a-archive >/dev/null && shared reference pulled-a-archive >/dev/null ;;
 	pull-bare-user-incr*) shared gostree pulled-a-bare-user >/dev/null && shared reference pulled-a-bare-user >/dev/null ;;
