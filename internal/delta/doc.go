@@ -16,6 +16,6 @@
 // generator left out are listed as fallbacks, fetched as .filez.
 //
 // Level L5: imports summary, repo, sign, object, gvariant, fsx, errdefs
-// and the standard library (plus github.com/ulikunitz/xz and
-// golang.org/x/sync).
+// and the standard library (plus golang.org/x/sync; the tests check our
+// xz streams with github.com/ulikunitz/xz too).
 package delta

@@ -8,7 +8,6 @@ import (
 	"github.com/gostree/gostree/internal/errdefs"
 	"github.com/gostree/gostree/internal/gvariant"
 	"github.com/gostree/gostree/internal/object"
-	"github.com/ulikunitz/xz"
 )
 
 // Compression types: the first byte of a part file.
@@ -134,15 +133,7 @@ func WritePart(w io.Writer, comp byte, payload []byte) error {
 		_, err := w.Write(payload)
 		return err
 	case CompressionXZ:
-		cfg := xz.WriterConfig{CheckSum: xz.CRC64, DictCap: 8 << 20}
-		zw, err := cfg.NewWriter(w)
-		if err != nil {
-			return err
-		}
-		if _, err := zw.Write(payload); err != nil {
-			return err
-		}
-		return zw.Close()
+		return compressXZ(w, payload)
 	}
 	return fmt.Errorf("Invalid compression type '%d': %w", comp, errdefs.ErrInvalid)
 }
