@@ -374,3 +374,44 @@ func testEd25519Keys(t *testing.T) (pub, sec string) {
 	priv := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{42}, ed25519.SeedSize))
 	return base64.StdEncoding.EncodeToString(priv.Public().(ed25519.PublicKey)), base64.StdEncoding.EncodeToString(priv)
 }
+
+// TestGenerateLargeReferenceApplies makes parts larger than the xz
+// dictionary, mixing program code with incompressible files (stored
+// without the match finder, which then jumps ahead), and has the
+// reference apply and fsck the result: the code paths only a real OS
+// tree reaches otherwise.
+func TestGenerateLargeReferenceApplies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compresses about 16 MiB")
+	}
+	exe, err := os.ReadFile("/proc/self/exe")
+	if err != nil || len(exe) < 6<<20 {
+		t.Skip("needs the test binary (6 MiB or more) as sample data")
+	}
+	tmp := t.TempDir()
+	src := filepath.Join(tmp, "repo")
+	ostreeRef(t, src, "init", "--mode=archive")
+	files := map[string]string{}
+	for i := range 4 {
+		// Overlapping slices of the binary, so later files match earlier
+		// ones across the random files in between.
+		// (One extension: parts group files by it, then by name.)
+		files[filepath.Join("usr/lib", "lib"+strconv.Itoa(2*i)+".so")] = string(exe[i<<20 : i<<20+3<<20])
+		files[filepath.Join("usr/lib", "lib"+strconv.Itoa(2*i+1)+".so")] = string(pseudoRandom(600_000, uint32(i)))
+	}
+	tree := filepath.Join(tmp, "tree")
+	writeTree(t, tree, files)
+	to := refCommit(t, src, "main", tree)
+	opts := GenerateOptions{To: mustParse(t, to), MinFallbackSize: -1}
+	if _, err := Generate(context.Background(), openRepo(t, src), opts); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(src, ID{To: opts.To}.Dir())
+	dst := filepath.Join(tmp, "dst")
+	ostreeRef(t, dst, "init", "--mode=bare-user")
+	ostreeRef(t, dst, "static-delta", "apply-offline", dir)
+	ostreeRef(t, dst, "fsck")
+	if got, want := ostreeRef(t, dst, "ls", "-R", "-C", to), ostreeRef(t, src, "ls", "-R", "-C", to); got != want {
+		t.Errorf("tree differs:\n%s\nwant\n%s", got, want)
+	}
+}
