@@ -351,30 +351,9 @@ func (p *lzmaParser) next(pos int) (int, int32) {
 				startLen = lenTest + 1
 			}
 			// Rep match, literal, rep0.
-			limit := min(lenTest+1+p.niceLen, numAvailFull)
-			if lenTest+1 < limit {
-				lenTest2 := matchLen(d[src+lenTest+1:src+limit], d[position+lenTest+1:position+limit])
-				if lenTest2 >= 2 {
-					st2 := nextRep[st]
-					psNext := uint32(position+lenTest) & lzmaPBMask
-					charPrice := price + m.repLenEnc.prices[posState][lenTest-matchLenMin] +
-						price0(m.isMatch[st2][psNext]) +
-						m.literalPrice(d, position+lenTest, st2, d[src+lenTest])
-					st2 = nextLiteral[st2]
-					psNext = uint32(position+lenTest+1) & lzmaPBMask
-					nextRepMatchPrice := charPrice + price1(m.isMatch[st2][psNext]) + price1(m.isRep[st2])
-					offset := cur + lenTest + 1 + lenTest2
-					for lenEnd < offset {
-						lenEnd++
-						p.opt[lenEnd].price = infinityPrice
-					}
-					c := nextRepMatchPrice + m.repPrice(0, uint32(lenTest2), st2, psNext)
-					if o := &p.opt[offset]; c < o.price {
-						o.price, o.posPrev, o.backPrev = c, int32(cur+lenTest+1), 0
-						o.prev1IsChar, o.prev2 = true, true
-						o.posPrev2, o.backPrev2 = int32(cur), int32(ri)
-					}
-				}
+			if len2 := p.literalRep0Len(position, src, lenTest, numAvailFull); len2 >= 2 {
+				lenEnd = p.addLiteralRep0(cur, position, src, lenTest, len2, lenEnd,
+					price+m.repLenEnc.prices[posState][lenTest-matchLenMin], nextRep[st], int32(ri))
 			}
 		}
 
@@ -411,28 +390,8 @@ func (p *lzmaParser) next(pos int) (int, int32) {
 			}
 			// Match, literal, rep0.
 			src := position - int(curBack) - 1
-			limit := min(lt+1+p.niceLen, numAvailFull)
-			if lt+1 < limit {
-				lenTest2 := matchLen(d[src+lt+1:src+limit], d[position+lt+1:position+limit])
-				if lenTest2 >= 2 {
-					st2 := nextMatch[st]
-					psNext := uint32(position+lt) & lzmaPBMask
-					charPrice := c + price0(m.isMatch[st2][psNext]) + m.literalPrice(d, position+lt, st2, d[src+lt])
-					st2 = nextLiteral[st2]
-					psNext = (psNext + 1) & lzmaPBMask
-					nextRepMatchPrice := charPrice + price1(m.isMatch[st2][psNext]) + price1(m.isRep[st2])
-					offset := cur + lt + 1 + lenTest2
-					for lenEnd < offset {
-						lenEnd++
-						p.opt[lenEnd].price = infinityPrice
-					}
-					c2 := nextRepMatchPrice + m.repPrice(0, uint32(lenTest2), st2, psNext)
-					if o := &p.opt[offset]; c2 < o.price {
-						o.price, o.posPrev, o.backPrev = c2, int32(cur+lt+1), 0
-						o.prev1IsChar, o.prev2 = true, true
-						o.posPrev2, o.backPrev2 = int32(cur), int32(curBack)+lzmaReps
-					}
-				}
+			if len2 := p.literalRep0Len(position, src, lt, numAvailFull); len2 >= 2 {
+				lenEnd = p.addLiteralRep0(cur, position, src, lt, len2, lenEnd, c, nextMatch[st], int32(curBack)+lzmaReps)
 			}
 			offs += 2
 			if offs == len(matches) {
@@ -472,4 +431,39 @@ func (p *lzmaParser) backward(cur int) (int, int32) {
 	}
 	p.optCur = int(p.opt[0].posPrev)
 	return p.optCur, p.opt[0].backPrev
+}
+
+// literalRep0Len is the length of the rep0 that could follow a symbol
+// of length l at position copied from src, and one literal: the bytes
+// after that literal that match the symbol's source.
+func (p *lzmaParser) literalRep0Len(position, src, l, numAvailFull int) int {
+	limit := min(l+1+p.niceLen, numAvailFull)
+	if l+1 >= limit {
+		return 0
+	}
+	return matchLen(p.data[src+l+1:src+limit], p.data[position+l+1:position+limit])
+}
+
+// addLiteralRep0 prices that path: the symbol (price, leaving state st,
+// back its backPrev), the literal, then the rep0 of len2; when it is the
+// cheapest way to the rep0's end, it is recorded there. It returns
+// lenEnd, extended past the rep0.
+func (p *lzmaParser) addLiteralRep0(cur, position, src, l, len2, lenEnd int, price uint32, st uint8, back int32) int {
+	d, m := p.data, p.m
+	psNext := uint32(position+l) & lzmaPBMask
+	price += price0(m.isMatch[st][psNext]) + m.literalPrice(d, position+l, st, d[src+l])
+	st = nextLiteral[st]
+	psNext = uint32(position+l+1) & lzmaPBMask
+	price += price1(m.isMatch[st][psNext]) + price1(m.isRep[st]) + m.repPrice(0, uint32(len2), st, psNext)
+	offset := cur + l + 1 + len2
+	for lenEnd < offset {
+		lenEnd++
+		p.opt[lenEnd].price = infinityPrice
+	}
+	if o := &p.opt[offset]; price < o.price {
+		o.price, o.posPrev, o.backPrev = price, int32(cur+l+1), 0
+		o.prev1IsChar, o.prev2 = true, true
+		o.posPrev2, o.backPrev2 = int32(cur), back
+	}
+	return lenEnd
 }
