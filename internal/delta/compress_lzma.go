@@ -65,13 +65,10 @@ type lenEncoder struct {
 func (le *lenEncoder) init(tableSize int) {
 	le.choice, le.choice2 = probInit, probInit
 	for ps := range le.low {
-		for i := range le.low[ps] {
-			le.low[ps][i], le.mid[ps][i] = probInit, probInit
-		}
+		fillProbs(le.low[ps][:])
+		fillProbs(le.mid[ps][:])
 	}
-	for i := range le.high {
-		le.high[i] = probInit
-	}
+	fillProbs(le.high[:])
 	le.tableSize = tableSize
 	for ps := range le.prices {
 		le.updatePrices(ps)
@@ -145,27 +142,22 @@ type lzmaModel struct {
 func (m *lzmaModel) reset(niceLen int) {
 	m.state = 0
 	m.reps = [lzmaReps]uint32{}
-	fill := func(ps []prob) {
-		for i := range ps {
-			ps[i] = probInit
-		}
-	}
 	for s := range lzmaStates {
-		fill(m.isMatch[s][:])
-		fill(m.isRep0Long[s][:])
+		fillProbs(m.isMatch[s][:])
+		fillProbs(m.isRep0Long[s][:])
 	}
-	fill(m.isRep[:])
-	fill(m.isRepG0[:])
-	fill(m.isRepG1[:])
-	fill(m.isRepG2[:])
+	fillProbs(m.isRep[:])
+	fillProbs(m.isRepG0[:])
+	fillProbs(m.isRepG1[:])
+	fillProbs(m.isRepG2[:])
 	for i := range m.literal {
-		fill(m.literal[i][:])
+		fillProbs(m.literal[i][:])
 	}
 	for i := range m.posSlot {
-		fill(m.posSlot[i][:])
+		fillProbs(m.posSlot[i][:])
 	}
-	fill(m.posSpecial[:])
-	fill(m.align[:])
+	fillProbs(m.posSpecial[:])
+	fillProbs(m.align[:])
 	m.lenEnc.init(niceLen + 1 - matchLenMin)
 	m.repLenEnc.init(niceLen + 1 - matchLenMin)
 	m.fillDistancePrices()

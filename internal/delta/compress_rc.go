@@ -15,6 +15,13 @@ const (
 
 type prob uint16
 
+// fillProbs sets probabilities to one half, as a state reset does.
+func fillProbs(ps []prob) {
+	for i := range ps {
+		ps[i] = probInit
+	}
+}
+
 // rangeEncoder writes one LZMA range-coded stream into out.
 type rangeEncoder struct {
 	low       uint64

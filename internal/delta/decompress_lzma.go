@@ -119,12 +119,6 @@ func (ld *lenDecoder) decode(rc *rangeDecoder, ps uint32) uint32 {
 	return 16 + rc.tree(ld.high[:], 8)
 }
 
-func fillProbs(ps []prob) {
-	for i := range ps {
-		ps[i] = probInit
-	}
-}
-
 // lzmaDecoder is the decoding state of one LZMA2 stream: the model, the
 // properties, and where the dictionary starts in the output.
 type lzmaDecoder struct {
