@@ -1,9 +1,6 @@
 package cli
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -18,32 +15,12 @@ import (
 // plan lines of the report (what is new, what was paired).
 func TestStaticDeltaGenerateMatchesReference(t *testing.T) {
 	ref := testutil.ReferenceOstree(t)
-	base := t.TempDir()
-	tree := filepath.Join(base, "tree")
-	write := func(name, data string) {
-		p := filepath.Join(tree, name)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		os.WriteFile(p, []byte(data), 0o644)
-	}
-	write("etc/a", "one\n")
-	write("usr/bin/tool", strings.Repeat("tool data\n", 3000))
-	os.Symlink("a", filepath.Join(tree, "etc/link"))
-	rp := filepath.Join(base, "repo")
-	mustRef(t, ref, "init", "--repo="+rp, "--mode=archive")
-	from := mustRef(t, ref, "commit", "--repo="+rp, "-b", "main", "-s", "one", "--tree=dir="+tree)
-	write("etc/a", "two\n")
-	write("usr/bin/tool", "header\n"+strings.Repeat("tool data\n", 3000))
-	write("usr/bin/new", "new\n")
-	to := mustRef(t, ref, "commit", "--repo="+rp, "-b", "main", "-s", "two", "--tree=dir="+tree)
+	rp, from, to, clone := newDeltaTestRepo(t, ref, func(write func(name, data string)) {
+		write("usr/bin/tool", "header\n"+strings.Repeat("tool data\n", 3000))
+		write("usr/bin/new", "new\n")
+	})
 	mustRef(t, ref, "static-delta", "generate", "--repo="+rp, "--empty", "--to="+from)
 
-	clone := func(name string) string {
-		p := filepath.Join(base, name)
-		if out, err := exec.Command("cp", "-a", rp, p).CombinedOutput(); err != nil {
-			t.Fatalf("cp: %v\n%s", err, out)
-		}
-		return p
-	}
 	// planLines keeps the report lines that depend only on the trees.
 	planLines := func(stderr string) string {
 		var keep []string

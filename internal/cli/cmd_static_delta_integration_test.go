@@ -12,11 +12,12 @@ import (
 	"github.com/gostree/gostree/internal/testutil"
 )
 
-// TestStaticDeltaCommandsMatchReference runs list, show, indexes,
-// reindex, delete and apply-offline on deltas the reference made, and
-// compares output and exit status with the reference's.
-func TestStaticDeltaCommandsMatchReference(t *testing.T) {
-	ref := testutil.ReferenceOstree(t)
+// newDeltaTestRepo makes, with the reference, an archive repository
+// holding two commits of a small tree on branch main: "one", then "two"
+// after etc/a changes and edit changes more. clone copies the repository
+// (under a name unique in the test) so that each case starts alike.
+func newDeltaTestRepo(t *testing.T, ref string, edit func(write func(name, data string))) (rp, from, to string, clone func(name string) string) {
+	t.Helper()
 	base := t.TempDir()
 	tree := filepath.Join(base, "tree")
 	write := func(name, data string) {
@@ -27,24 +28,33 @@ func TestStaticDeltaCommandsMatchReference(t *testing.T) {
 	write("etc/a", "one\n")
 	write("usr/bin/tool", strings.Repeat("tool data\n", 3000))
 	os.Symlink("a", filepath.Join(tree, "etc/link"))
-	rp := filepath.Join(base, "repo")
+	rp = filepath.Join(base, "repo")
 	mustRef(t, ref, "init", "--repo="+rp, "--mode=archive")
-	from := mustRef(t, ref, "commit", "--repo="+rp, "-b", "main", "-s", "one", "--tree=dir="+tree)
+	from = mustRef(t, ref, "commit", "--repo="+rp, "-b", "main", "-s", "one", "--tree=dir="+tree)
 	write("etc/a", "two\n")
-	write("usr/bin/tool", strings.Repeat("tool data\n", 2900)+"more\n")
-	to := mustRef(t, ref, "commit", "--repo="+rp, "-b", "main", "-s", "two", "--tree=dir="+tree)
-	mustRef(t, ref, "static-delta", "generate", "--repo="+rp, "--from="+from, "--to="+to)
-	mustRef(t, ref, "static-delta", "generate", "--repo="+rp, "--empty", "--to="+to)
-	mustRef(t, ref, "static-delta", "generate", "--repo="+rp, "--empty", "--to="+from, "--swap-endianness")
-
-	// Each command runs on its own copy, so that both start alike.
-	clone := func(name string) string {
+	edit(write)
+	to = mustRef(t, ref, "commit", "--repo="+rp, "-b", "main", "-s", "two", "--tree=dir="+tree)
+	clone = func(name string) string {
 		p := filepath.Join(base, name)
 		if out, err := exec.Command("cp", "-a", rp, p).CombinedOutput(); err != nil {
 			t.Fatalf("cp: %v\n%s", err, out)
 		}
 		return p
 	}
+	return rp, from, to, clone
+}
+
+// TestStaticDeltaCommandsMatchReference runs list, show, indexes,
+// reindex, delete and apply-offline on deltas the reference made, and
+// compares output and exit status with the reference's.
+func TestStaticDeltaCommandsMatchReference(t *testing.T) {
+	ref := testutil.ReferenceOstree(t)
+	rp, from, to, clone := newDeltaTestRepo(t, ref, func(write func(name, data string)) {
+		write("usr/bin/tool", strings.Repeat("tool data\n", 2900)+"more\n")
+	})
+	mustRef(t, ref, "static-delta", "generate", "--repo="+rp, "--from="+from, "--to="+to)
+	mustRef(t, ref, "static-delta", "generate", "--repo="+rp, "--empty", "--to="+to)
+	mustRef(t, ref, "static-delta", "generate", "--repo="+rp, "--empty", "--to="+from, "--swap-endianness")
 	cases := [][]string{
 		{"static-delta", "list"},
 		{"static-delta", "show", from + "-" + to},

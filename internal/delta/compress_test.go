@@ -1,8 +1,8 @@
 package delta
 
 import (
-	"bufio"
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -50,12 +50,8 @@ func TestWriteXZ(t *testing.T) {
 				t.Fatalf("ulikunitz/xz: %v, equal %v", err, bytes.Equal(got, data))
 			}
 			if _, err := exec.LookPath("xz"); err == nil {
-				cmd := exec.Command("xz", "-dc")
-				cmd.Stdin = bytes.NewReader(buf.Bytes())
-				var out, stderr bytes.Buffer
-				cmd.Stdout, cmd.Stderr = &out, &stderr
-				if err := cmd.Run(); err != nil || !bytes.Equal(out.Bytes(), data) {
-					t.Fatalf("xz -d: %v %s, equal %v", err, stderr.String(), bytes.Equal(out.Bytes(), data))
+				if out, err := runXZ(buf.Bytes(), "-dc"); err != nil || !bytes.Equal(out, data) {
+					t.Fatalf("xz -d: %v, equal %v", err, bytes.Equal(out, data))
 				}
 			}
 			t.Logf("%d → %d bytes", len(data), buf.Len())
@@ -106,16 +102,28 @@ func TestWriteXZSmallWindow(t *testing.T) {
 		if err := writeXZ(&buf, data, xzOptions{dict: dict}); err != nil {
 			t.Fatal(err)
 		}
-		got, err := readXZ(bufio.NewReader(bytes.NewReader(buf.Bytes())), nil, int64(len(data)))
+		got, err := decodeXZ(t, buf.Bytes(), int64(len(data)))
 		if err != nil || !bytes.Equal(got, data) {
 			t.Fatalf("dict %d: %v, equal %v", dict, err, bytes.Equal(got, data))
 		}
 		if _, err := exec.LookPath("xz"); err == nil {
-			cmd := exec.Command("xz", "-t")
-			cmd.Stdin = bytes.NewReader(buf.Bytes())
-			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("dict %d: xz -t: %v %s", dict, err, out)
+			if _, err := runXZ(buf.Bytes(), "-t"); err != nil {
+				t.Fatalf("dict %d: xz -t: %v", dict, err)
 			}
 		}
 	}
+}
+
+// runXZ runs the xz tool (liblzma) on in and returns its output; an
+// error carries what it printed on stderr.
+func runXZ(in []byte, args ...string) ([]byte, error) {
+	cmd := exec.Command("xz", args...)
+	cmd.Stdin = bytes.NewReader(in)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("xz %v: %v: %s", args, err, stderr.String())
+	}
+	return out, nil
 }

@@ -203,17 +203,12 @@ func TestGenerateReferenceApplies(t *testing.T) {
 			if tc.name == "bsdiff" {
 				modes = append(modes, "bare")
 			}
+			from := f.v1s
+			if tc.scratch {
+				from = ""
+			}
 			for _, mode := range modes {
-				dst := filepath.Join(t.TempDir(), "dst")
-				ostreeRef(t, dst, "init", "--mode="+mode)
-				if !tc.scratch {
-					ostreeRef(t, dst, "pull-local", f.repo, f.v1s)
-				}
-				ostreeRef(t, dst, "static-delta", "apply-offline", dir)
-				ostreeRef(t, dst, "fsck")
-				if got, want := ostreeRef(t, dst, "ls", "-R", "-C", f.v2s), ostreeRef(t, f.repo, "ls", "-R", "-C", f.v2s); got != want {
-					t.Errorf("%s: tree differs:\n%s\nwant\n%s", mode, got, want)
-				}
+				referenceApplies(t, mode, f.repo, dir, from, f.v2s)
 			}
 			// And our own applier.
 			dst := filepath.Join(t.TempDir(), "dst")
@@ -406,12 +401,22 @@ func TestGenerateLargeReferenceApplies(t *testing.T) {
 	if _, err := Generate(context.Background(), openRepo(t, src), opts); err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(src, ID{To: opts.To}.Dir())
-	dst := filepath.Join(tmp, "dst")
-	ostreeRef(t, dst, "init", "--mode=bare-user")
+	referenceApplies(t, "bare-user", src, filepath.Join(src, ID{To: opts.To}.Dir()), "", to)
+}
+
+// referenceApplies has the reference apply-offline the delta in dir, in
+// a new repository of the given mode holding from (pulled from src;
+// none for a scratch delta), fsck it, and find to's tree as in src.
+func referenceApplies(t *testing.T, mode, src, dir, from, to string) {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), "dst")
+	ostreeRef(t, dst, "init", "--mode="+mode)
+	if from != "" {
+		ostreeRef(t, dst, "pull-local", src, from)
+	}
 	ostreeRef(t, dst, "static-delta", "apply-offline", dir)
 	ostreeRef(t, dst, "fsck")
 	if got, want := ostreeRef(t, dst, "ls", "-R", "-C", to), ostreeRef(t, src, "ls", "-R", "-C", to); got != want {
-		t.Errorf("tree differs:\n%s\nwant\n%s", got, want)
+		t.Errorf("%s: tree differs:\n%s\nwant\n%s", mode, got, want)
 	}
 }
