@@ -11,6 +11,7 @@ import (
 	"hash/crc32"
 	"hash/crc64"
 	"io"
+	"math"
 	"slices"
 
 	"github.com/gostree/gostree/internal/errdefs"
@@ -32,7 +33,7 @@ type xzRecord struct{ unpadded, uncompressed uint64 }
 // xzReader is the input side: every byte read is counted and, between
 // marks, fed to a CRC32 (headers and the index carry one).
 type xzReader struct {
-	r   *bufio.Reader
+	r   io.Reader
 	n   int64
 	crc hash.Hash32
 }
@@ -172,7 +173,7 @@ func readXZBlock(x *xzReader, b byte, dec *lzmaDecoder, out []byte, maxOut int64
 	if flags&0x3c != 0 {
 		return nil, xzErr("unsupported block flags")
 	}
-	br := bufio.NewReader(bytes.NewReader(body[1:]))
+	br := bytes.NewReader(body[1:])
 	hx := &xzReader{r: br}
 	compSize, uncompSize := int64(-1), int64(-1)
 	if flags&0x40 != 0 {
@@ -204,7 +205,8 @@ func readXZBlock(x *xzReader, b byte, dec *lzmaDecoder, out []byte, maxOut int64
 	if err != nil || d > 40 {
 		return nil, xzErr("bad LZMA2 dictionary size")
 	}
-	if dictSize(uint64(d)) > MaxXZDict {
+	dict := dictSize(uint64(d))
+	if dict > MaxXZDict {
 		return nil, fmt.Errorf("delta part: xz dictionary exceeds the %d MiB memory limit: %w", MaxXZDict>>20, errdefs.ErrCorrupt)
 	}
 	for {
@@ -216,7 +218,7 @@ func readXZBlock(x *xzReader, b byte, dec *lzmaDecoder, out []byte, maxOut int64
 			return nil, xzErr("nonzero block header padding")
 		}
 	}
-	dec.dictSize = uint32(dictSize(uint64(d)))
+	dec.dictSize = uint32(dict)
 	start, blockOut := x.n, len(out)
 	if out, err = readLZMA2(x, dec, out, maxOut); err != nil {
 		return nil, err
@@ -362,4 +364,12 @@ func readXZIndex(x *xzReader, records []xzRecord) error {
 		return xzErr("index checksum mismatch")
 	}
 	return nil
+}
+
+// dictSize decodes an LZMA2 dictionary-size property.
+func dictSize(d uint64) uint64 {
+	if d == 40 {
+		return math.MaxUint32
+	}
+	return (2 | d&1) << (d/2 + 11)
 }

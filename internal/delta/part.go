@@ -247,11 +247,3 @@ func (p *partInput) Read(b []byte) (int, error) {
 	}
 	return n, err
 }
-
-// dictSize decodes an LZMA2 dictionary-size property.
-func dictSize(d uint64) uint64 {
-	if d == 40 {
-		return math.MaxUint32
-	}
-	return (2 | d&1) << (d/2 + 11)
-}
