@@ -16,7 +16,7 @@ const module = "github.com/gostree/gostree/internal/"
 var levels = map[string]int{
 	"gvariant": 0, "keyfile": 0, "datetime": 0, "fsx": 0, "errdefs": 0, "log": 0, "progress": 0,
 	"object": 1, "ref": 1, "bootconfig": 1,
-	"layout": 2, "sign": 2, "bootloader": 2, "health": 2,
+	"layout": 2, "sign": 2, "bootloader": 2, "health": 2, "prepareroot": 2,
 	"repo": 3, "fetch": 3,
 	"traverse": 4, "summary": 4, "remote": 4,
 	"commit": 5, "checkout": 5, "delta": 5, "prune": 5, "diff": 5, "fsck": 5, "export": 5,

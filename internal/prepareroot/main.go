@@ -1,0 +1,120 @@
+package prepareroot
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Names the binary answers to; install.sh makes the last two symlinks.
+const (
+	NamePrepare   = "gostree-prepare-root"
+	NameRemount   = "gostree-remount"
+	NameGenerator = "gostree-system-generator"
+)
+
+const usage = `usage: gostree-prepare-root SYSROOT [CMDLINE]
+       gostree-prepare-root remount
+       gostree-prepare-root generator NORMAL [EARLY LATE]`
+
+// Main runs the binary with args (os.Args) and returns its exit status.
+// Errors are one line on stderr, prefixed with the mode's name.
+func Main(args []string, stdout, stderr io.Writer) int {
+	name, rest := NamePrepare, args[1:]
+	switch filepath.Base(args[0]) {
+	case NameRemount:
+		name = NameRemount
+	case NameGenerator:
+		name = NameGenerator
+	default:
+		if len(rest) > 0 && (rest[0] == "remount" || rest[0] == "generator") {
+			name = map[string]string{"remount": NameRemount, "generator": NameGenerator}[rest[0]]
+			rest = rest[1:]
+		}
+	}
+	var err error
+	switch name {
+	case NameRemount:
+		if len(rest) != 0 {
+			return fail(stderr, name, usage)
+		}
+		err = Remount(RemountOptions{})
+	case NameGenerator:
+		if len(rest) != 1 && len(rest) != 3 {
+			return fail(stderr, name, usage)
+		}
+		var cmdline string
+		if cmdline, err = readCmdline(); err == nil {
+			err = Generate(GeneratorOptions{Cmdline: cmdline}, rest[0])
+		}
+	default:
+		err = runPrepare(rest, stdout, stderr)
+		if err == errUsage {
+			return fail(stderr, name, usage)
+		}
+	}
+	if err != nil {
+		return fail(stderr, name, err.Error())
+	}
+	return 0
+}
+
+var errUsage = errors.New("usage")
+
+func runPrepare(args []string, stdout, stderr io.Writer) error {
+	if len(args) < 1 || len(args) > 2 || strings.HasPrefix(args[0], "-") {
+		return errUsage
+	}
+	o := Options{Sysroot: args[0]}
+	if len(args) == 2 {
+		o.Cmdline = args[1]
+	} else {
+		var err error
+		if o.Cmdline, err = readCmdline(); err != nil {
+			return err
+		}
+	}
+	r, err := Prepare(o)
+	if err != nil {
+		return err
+	}
+	var notes []string
+	if r.Config.SysrootReadonly {
+		notes = append(notes, "sysroot read-only")
+	}
+	if r.Config.EtcTransient {
+		notes = append(notes, "transient /etc")
+	}
+	if r.VarBound {
+		notes = append(notes, "/var bound")
+	}
+	note := ""
+	if len(notes) > 0 {
+		note = " (" + strings.Join(notes, ", ") + ")"
+	}
+	fmt.Fprintf(stdout, "%s: ostree=%s: %s is now deployment %s/%s%s\n", NamePrepare, r.Target, o.Sysroot, r.Deployment.Stateroot, r.Deployment.Name, note)
+	return nil
+}
+
+// readCmdline reads the running kernel's command line.
+func readCmdline() (string, error) {
+	b, err := os.ReadFile("/proc/cmdline")
+	if err != nil {
+		return "", err
+	}
+	return string(bytes.TrimSpace(b)), nil
+}
+
+// fail writes msg as one line and returns the exit status 1.
+func fail(w io.Writer, name, msg string) int {
+	if msg == usage {
+		fmt.Fprintln(w, usage)
+		return 1
+	}
+	fmt.Fprintf(w, "%s: %s\n", name, strings.ReplaceAll(msg, "\n", " "))
+	return 1
+}

@@ -1,0 +1,305 @@
+package prepareroot
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gostree/gostree/internal/fsx"
+)
+
+// MountVarFlag, under the run directory, is created by an initramfs that
+// wants prepare-root to bind the stateroot's /var itself, instead of the
+// systemd generator doing it after switch-root.
+const MountVarFlag = "ostree/initramfs-mount-var"
+
+// Options say where Prepare works. The zero values of Root and RunDir mean
+// the initramfs' own "/" and "/run".
+type Options struct {
+	Sysroot string // the mounted physical root; becomes the deployment's root
+	Cmdline string // the kernel command line itself, not a path
+	Root    string // holds usr/lib and etc/ostree/prepare-root.conf
+	RunDir  string // where ostree-booted and ostree/ are written
+}
+
+func (o Options) withDefaults() (Options, error) {
+	if o.Root == "" {
+		o.Root = "/"
+	}
+	if o.RunDir == "" {
+		o.RunDir = "/run"
+	}
+	if o.Sysroot == "" {
+		return o, errors.New("no sysroot given")
+	}
+	var err error
+	if o.Sysroot, err = filepath.Abs(o.Sysroot); err != nil {
+		return o, err
+	}
+	if o.Sysroot == "/" {
+		return o, errors.New("the sysroot cannot be /: mount the physical root elsewhere first")
+	}
+	return o, nil
+}
+
+// Result says what Prepare set up.
+type Result struct {
+	Target     string // the ostree= argument
+	Deployment *Deployment
+	Config     Config
+	VarBound   bool // /var was bound here rather than by the generator
+}
+
+// plan is everything Prepare decided before it mounts anything.
+type plan struct {
+	Options
+	Result
+	tmp      string // where the new root is assembled: Sysroot + ".tmp"
+	unlocked bool   // the deployment has a /usr overlay (ostree admin unlock)
+	boot     bool   // bind the physical /boot: it is on the physical root
+	dev, ino uint64 // identity of the deployment directory
+
+	transientEtc string // set once the /etc overlay is mounted
+}
+
+// Prepare turns the physical root mounted at o.Sysroot into the root of the
+// deployment that the kernel command line's ostree= argument names, ready
+// for switch_root. The physical root stays reachable at Sysroot/sysroot.
+// On error every mount it made is undone.
+func Prepare(o Options) (*Result, error) {
+	p, err := newPlan(o)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(p.RunDir, "ostree"), 0o755); err != nil {
+		return nil, err
+	}
+	var m mounts
+	if err := p.assemble(&m); err != nil {
+		m.rollback()
+		return nil, err
+	}
+	_ = os.Remove(p.tmp) // only a leftover from elsewhere can keep it
+	return &p.Result, nil
+}
+
+// newPlan validates the command line, the deployment and the config.
+func newPlan(o Options) (*plan, error) {
+	o, err := o.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	p := &plan{Options: o, tmp: o.Sysroot + ".tmp"}
+	target, ok := ostreeTarget(o.Cmdline)
+	if !ok {
+		return nil, errors.New("no ostree= argument on the kernel command line")
+	}
+	p.Target = target
+	if mp, err := isMountPoint(o.Sysroot); err != nil {
+		return nil, err
+	} else if !mp {
+		return nil, fmt.Errorf("sysroot %s is not a mount point", o.Sysroot)
+	}
+	if p.Deployment, err = ResolveDeployment(o.Sysroot, target); err != nil {
+		return nil, fmt.Errorf("ostree=%s: %w", target, err)
+	}
+	if p.Config, err = LoadConfig(o.Root, o.Sysroot, o.Cmdline); err != nil {
+		return nil, err
+	}
+	p.VarBound = exists(filepath.Join(o.RunDir, MountVarFlag))
+	d := p.Deployment.Path
+	need := []string{"usr", "sysroot"}
+	if p.Config.EtcTransient {
+		need = append(need, "usr/etc", "etc")
+	} else if p.Config.SysrootReadonly {
+		need = append(need, "etc")
+	}
+	if p.VarBound {
+		need = append(need, "var")
+	}
+	if p.unlocked = exists(filepath.Join(d, ".usr-ovl-work")); p.unlocked {
+		need = append(need, ".usr-ovl-upper")
+	}
+	for _, n := range need {
+		if err := requireDir(filepath.Join(d, n), "deployment's"); err != nil {
+			return nil, err
+		}
+	}
+	if fi, err := os.Lstat(filepath.Join(o.Sysroot, "boot/loader")); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		p.boot = isDir(filepath.Join(d, "boot"))
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(d, &st); err != nil {
+		return nil, fmt.Errorf("stat %s: %w", d, err)
+	}
+	p.dev, p.ino = uint64(st.Dev), st.Ino
+	return p, nil
+}
+
+// assemble builds the new root at p.tmp and moves it onto the sysroot,
+// recording every step in m.
+func (p *plan) assemble(m *mounts) error {
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("make / private: %w", err)
+	}
+	if err := p.makeTmp(m); err != nil {
+		return err
+	}
+	tmp := p.tmp
+	if err := m.bind(p.Deployment.Path, tmp, false); err != nil {
+		return err
+	}
+	if err := p.mountEtc(m); err != nil {
+		return err
+	}
+	if p.unlocked {
+		opts := fmt.Sprintf("lowerdir=%s/usr,upperdir=%s/.usr-ovl-upper,workdir=%s/.usr-ovl-work", tmp, tmp, tmp)
+		if err := m.mount("overlay", tmp+"/usr", "overlay", unix.MS_SILENT, opts); err != nil {
+			return err
+		}
+	} else if err := m.bind(tmp+"/usr", tmp+"/usr", true); err != nil {
+		return err
+	}
+	if p.boot {
+		if err := m.bind(p.Sysroot+"/boot", tmp+"/boot", false); err != nil {
+			return err
+		}
+	}
+	stateVar := filepath.Join(p.Sysroot, p.Deployment.VarRel())
+	switch {
+	case p.VarBound:
+		if err := m.bind(stateVar, tmp+"/var", false); err != nil {
+			return err
+		}
+	case p.Config.SysrootReadonly:
+		// A mount of its own keeps /var writable when the generator later
+		// binds it from the read-only physical root.
+		if err := m.bind(stateVar, stateVar, false); err != nil {
+			return err
+		}
+	}
+	// The physical root is bound, not moved, below the new root: moving a
+	// mount below itself would make a cycle.
+	phys := tmp + "/sysroot"
+	if err := m.mount(p.Sysroot, phys, "", unix.MS_BIND|unix.MS_REC|unix.MS_SILENT, ""); err != nil {
+		return err
+	}
+	if err := p.writeRunFiles(m); err != nil {
+		return err
+	}
+	ro := p.Config.SysrootReadonly
+	if ro {
+		if err := remountBind(phys, true); err != nil {
+			return err
+		}
+		m.onUndo(func() { _ = remountBind(phys, false) })
+	}
+	if err := unix.Unmount(p.Sysroot, unix.MNT_DETACH); err != nil {
+		return fmt.Errorf("unmount %s: %w", p.Sysroot, err)
+	}
+	// Undone by putting the copy of the physical root back in its place.
+	m.onUndo(func() {
+		if unix.Mount(phys, p.Sysroot, "", unix.MS_MOVE, "") == nil && ro {
+			_ = remountBind(p.Sysroot, false)
+		}
+	})
+	if err := unix.Mount(tmp, p.Sysroot, "", unix.MS_MOVE, ""); err != nil {
+		return fmt.Errorf("move %s to %s: %w", tmp, p.Sysroot, err)
+	}
+	return nil
+}
+
+// makeTmp creates the assembly mount point, reusing one an earlier failed
+// run left behind, with anything still mounted on it detached.
+func (p *plan) makeTmp(m *mounts) error {
+	fi, err := os.Lstat(p.tmp)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := os.Mkdir(p.tmp, 0o755); err != nil {
+			return err
+		}
+		m.onUndo(func() { _ = os.Remove(p.tmp) })
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s exists and is not a directory", p.tmp)
+	}
+	for {
+		mp, err := isMountPoint(p.tmp)
+		if err != nil || !mp {
+			return err
+		}
+		if err := unix.Unmount(p.tmp, unix.MNT_DETACH); err != nil {
+			return fmt.Errorf("unmount leftover %s: %w", p.tmp, err)
+		}
+	}
+}
+
+// mountEtc gives the new root a writable /etc when the physical root will
+// be read-only, or a transient one whose changes vanish at shutdown.
+func (p *plan) mountEtc(m *mounts) error {
+	etc := p.tmp + "/etc"
+	switch {
+	case p.Config.EtcTransient:
+		dir := filepath.Join(p.RunDir, "ostree/transient-etc")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		if err := m.mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_SILENT, "mode=0755"); err != nil {
+			return err
+		}
+		for _, d := range []string{"upper", "work"} {
+			if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+				return err
+			}
+		}
+		p.transientEtc = dir
+		opts := fmt.Sprintf("lowerdir=%s/usr/etc,upperdir=%s/upper,workdir=%s/work", p.tmp, dir, dir)
+		return m.mount("overlay", etc, "overlay", unix.MS_SILENT, opts)
+	case p.Config.SysrootReadonly:
+		if err := m.bind(etc, etc, false); err != nil {
+			return err
+		}
+		return remountBind(etc, false)
+	}
+	return nil
+}
+
+// writeRunFiles records the root setup for the booted system.
+func (p *plan) writeRunFiles(m *mounts) error {
+	b := Booted{Dev: p.dev, Ino: p.ino, SysrootRO: p.Config.SysrootReadonly, TransientEtc: p.transientEtc}
+	data, err := b.Marshal()
+	if err != nil {
+		return err
+	}
+	booted := filepath.Join(p.RunDir, BootedFile)
+	if err := fsx.WriteFileAtomic(booted, data, 0o640, false); err != nil {
+		return err
+	}
+	m.onUndo(func() { _ = os.Remove(booted) })
+	if !p.Config.SysrootReadonly {
+		return nil
+	}
+	stamp := filepath.Join(p.RunDir, SysrootROStamp)
+	if err := fsx.WriteFileAtomic(stamp, nil, 0o644, false); err != nil {
+		return err
+	}
+	m.onUndo(func() { _ = os.Remove(stamp) })
+	return nil
+}
+
+func exists(p string) bool {
+	_, err := os.Lstat(p)
+	return err == nil
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}

@@ -1,0 +1,132 @@
+package prepareroot
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// Deployment is the deployment an ostree= argument names, found under a
+// sysroot.
+type Deployment struct {
+	Stateroot string
+	Name      string // CSUM.SERIAL
+	Rel       string // ostree/deploy/STATEROOT/deploy/CSUM.SERIAL
+	Path      string // Rel under the sysroot
+}
+
+// VarRel is the stateroot's shared /var, relative to the sysroot.
+func (d *Deployment) VarRel() string { return path.Join("ostree/deploy", d.Stateroot, "var") }
+
+var deployRel = regexp.MustCompile(`^ostree/deploy/([^/]+)/deploy/([0-9a-f]{64}\.[0-9]+)$`)
+
+// maxLinks bounds symlink hops, as the kernel's ELOOP limit does.
+const maxLinks = 40
+
+// errEscapes marks a link that leads out of the sysroot.
+var errEscapes = errors.New("points outside the sysroot")
+
+// ResolveDeployment follows the bootlink target (an ostree= value) inside
+// sysroot. target must be a symbolic link and must lead, without leaving
+// sysroot, to a deployment directory; the stateroot's var must exist.
+func ResolveDeployment(sysroot, target string) (*Deployment, error) {
+	link := filepath.Join(sysroot, target)
+	fi, err := os.Lstat(link)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("%s does not exist", link)
+	case err != nil:
+		return nil, err
+	case fi.Mode()&fs.ModeSymlink == 0:
+		return nil, fmt.Errorf("%s is not a symbolic link", link)
+	}
+	rel, err := resolveIn(sysroot, target)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("%s is a dangling symbolic link", link)
+	case errors.Is(err, errEscapes):
+		return nil, fmt.Errorf("%s %v", link, err)
+	case err != nil:
+		return nil, fmt.Errorf("%s: %w", link, err)
+	}
+	m := deployRel.FindStringSubmatch(rel)
+	if m == nil {
+		return nil, fmt.Errorf("%s resolves to /%s, which is not a deployment (ostree/deploy/STATEROOT/deploy/CSUM.SERIAL)", link, rel)
+	}
+	d := &Deployment{Stateroot: m[1], Name: m[2], Rel: rel, Path: filepath.Join(sysroot, rel)}
+	if err := requireDir(d.Path, "deployment"); err != nil {
+		return nil, err
+	}
+	if err := requireDir(filepath.Join(sysroot, d.VarRel()), "stateroot var"); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// requireDir fails unless p is a directory (following symlinks).
+func requireDir(p, what string) error {
+	fi, err := os.Stat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s directory %s does not exist", what, p)
+	}
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s %s is not a directory", what, p)
+	}
+	return nil
+}
+
+// resolveIn resolves p as if root were "/": absolute link targets start at
+// root, and a ".." above root is an error rather than being clamped, since
+// a bootlink that climbs out of the sysroot is broken. It returns the
+// resolved path relative to root, with every component existing.
+func resolveIn(root, p string) (string, error) {
+	var done []string
+	todo := strings.Split(p, "/")
+	links := 0
+	for len(todo) > 0 {
+		c := todo[0]
+		todo = todo[1:]
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			if len(done) == 0 {
+				return "", errEscapes
+			}
+			done = done[:len(done)-1]
+			continue
+		}
+		cur := path.Join(append(done, c)...)
+		fi, err := os.Lstat(filepath.Join(root, cur))
+		if err != nil {
+			return "", err
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			if len(todo) > 0 && !fi.IsDir() {
+				return "", fmt.Errorf("/%s is not a directory", cur)
+			}
+			done = append(done, c)
+			continue
+		}
+		if links++; links > maxLinks {
+			return "", fmt.Errorf("too many levels of symbolic links")
+		}
+		t, err := os.Readlink(filepath.Join(root, cur))
+		if err != nil {
+			return "", err
+		}
+		if strings.HasPrefix(t, "/") {
+			done = done[:0]
+		}
+		todo = append(strings.Split(t, "/"), todo...)
+	}
+	return path.Join(done...), nil
+}
