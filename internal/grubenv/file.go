@@ -1,0 +1,100 @@
+package grubenv
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Read loads the block at path.
+func Read(path string) (*Env, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	e, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return e, nil
+}
+
+// Write replaces the block at path atomically: a temporary file in the
+// same directory, fsynced, renamed over path, and the directory fsynced.
+// A crash leaves either the old or the new block, never a torn one.
+func Write(path string, e *Env) error {
+	data, err := e.Marshal()
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	perm := fs.FileMode(0o644)
+	if fi, err := os.Stat(path); err == nil {
+		perm = fi.Mode().Perm()
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if _, err := f.Write(data); err != nil {
+		return fmt.Errorf("writing %s: %w", tmp, err)
+	}
+	if err := f.Chmod(perm); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("fsync %s: %w", tmp, err)
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	ok = true
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("fsync %s: %w", dir, err)
+	}
+	return nil
+}
+
+// Update reads the block at path, applies fn and writes it back; when
+// fn leaves the variables unchanged nothing is written.
+func Update(path string, fn func(*Env) error) error {
+	e, err := Read(path)
+	if err != nil {
+		return err
+	}
+	before, err := e.Marshal()
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := fn(e); err != nil {
+		return err
+	}
+	after, err := e.Marshal()
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if string(before) == string(after) {
+		return nil
+	}
+	return Write(path, e)
+}
