@@ -30,7 +30,8 @@ type CheckResult struct {
 	TimedOut   bool          `json:"timed_out,omitempty"`
 	Skipped    bool          `json:"skipped,omitempty"`
 	Duration   time.Duration `json:"duration_ns"`
-	Output     string        `json:"output,omitempty"` // the last lines of stdout+stderr
+	Timeout    time.Duration `json:"timeout_ns,omitempty"` // the limit it ran under
+	Output     string        `json:"output,omitempty"`     // the last lines of stdout+stderr
 }
 
 // Failed reports whether the check ran and did not succeed.
