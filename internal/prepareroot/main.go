@@ -24,6 +24,22 @@ const usage = `usage: gostree-prepare-root SYSROOT [CMDLINE]
 // Main runs the binary with args (os.Args) and returns its exit status.
 // Errors are one line on stderr, prefixed with the mode's name.
 func Main(args []string, stdout, stderr io.Writer) int {
+	return run(args, env{}, stdout, stderr)
+}
+
+// env holds the paths Main uses, so that tests can point them elsewhere;
+// zero values mean the real system's.
+type env struct {
+	prepare   Options // Sysroot and Cmdline come from the arguments
+	remount   RemountOptions
+	generator GeneratorOptions // Cmdline comes from cmdlineFile
+	cmdline   string           // "/proc/cmdline"
+}
+
+func run(args []string, e env, stdout, stderr io.Writer) int {
+	if e.cmdline == "" {
+		e.cmdline = "/proc/cmdline"
+	}
 	name, rest := NamePrepare, args[1:]
 	switch filepath.Base(args[0]) {
 	case NameRemount:
@@ -42,17 +58,17 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		if len(rest) != 0 {
 			return fail(stderr, name, usage)
 		}
-		err = Remount(RemountOptions{})
+		err = Remount(e.remount)
 	case NameGenerator:
 		if len(rest) != 1 && len(rest) != 3 {
 			return fail(stderr, name, usage)
 		}
-		var cmdline string
-		if cmdline, err = readCmdline(); err == nil {
-			err = Generate(GeneratorOptions{Cmdline: cmdline}, rest[0])
+		o := e.generator
+		if o.Cmdline, err = readCmdline(e.cmdline); err == nil {
+			err = Generate(o, rest[0])
 		}
 	default:
-		err = runPrepare(rest, stdout, stderr)
+		err = runPrepare(rest, e, stdout)
 		if err == errUsage {
 			return fail(stderr, name, usage)
 		}
@@ -65,16 +81,17 @@ func Main(args []string, stdout, stderr io.Writer) int {
 
 var errUsage = errors.New("usage")
 
-func runPrepare(args []string, stdout, stderr io.Writer) error {
+func runPrepare(args []string, e env, stdout io.Writer) error {
 	if len(args) < 1 || len(args) > 2 || strings.HasPrefix(args[0], "-") {
 		return errUsage
 	}
-	o := Options{Sysroot: args[0]}
+	o := e.prepare
+	o.Sysroot = args[0]
 	if len(args) == 2 {
 		o.Cmdline = args[1]
 	} else {
 		var err error
-		if o.Cmdline, err = readCmdline(); err != nil {
+		if o.Cmdline, err = readCmdline(e.cmdline); err != nil {
 			return err
 		}
 	}
@@ -100,9 +117,9 @@ func runPrepare(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// readCmdline reads the running kernel's command line.
-func readCmdline() (string, error) {
-	b, err := os.ReadFile("/proc/cmdline")
+// readCmdline reads the kernel command line from p, /proc/cmdline.
+func readCmdline(p string) (string, error) {
+	b, err := os.ReadFile(p)
 	if err != nil {
 		return "", err
 	}

@@ -248,7 +248,9 @@ func (p *plan) mountEtc(m *mounts) error {
 	switch {
 	case p.Config.EtcTransient:
 		dir := filepath.Join(p.RunDir, "ostree/transient-etc")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if err := os.Mkdir(dir, 0o755); err == nil {
+			m.onUndo(func() { _ = os.Remove(dir) })
+		} else if !errors.Is(err, fs.ErrExist) {
 			return err
 		}
 		if err := m.mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_SILENT, "mode=0755"); err != nil {
