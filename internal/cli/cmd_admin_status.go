@@ -40,6 +40,8 @@ type deploymentStatus struct {
 	BootSerial int    `json:"bootserial"`
 	Options    string `json:"options,omitempty"`
 	Path       string `json:"path"`
+	// Health is absent when no health record names the deployment.
+	Health *deploymentHealth `json:"health,omitempty"`
 }
 
 // setupAdminStatus is `ostree admin status`.
@@ -83,6 +85,7 @@ func setupAdminStatus(in *Invocation) func([]string) error {
 			if d.Origin != nil {
 				st.Refspec, _ = d.Origin.String("origin", "refspec")
 			}
+			st.Health = healthOf(s, d)
 			out = append(out, st)
 			if asJSON {
 				continue
@@ -119,6 +122,9 @@ func setupAdminStatus(in *Invocation) func([]string) error {
 			}
 			if d.Origin != nil && sourceTitle != "" {
 				fmt.Fprintf(in.Stdout, "    `- %s\n", sourceTitle)
+			}
+			if st.Health != nil {
+				fmt.Fprint(in.Stdout, st.Health.line())
 			}
 			if in.Verbose {
 				printStatusVerbose(in, &st)

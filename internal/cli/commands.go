@@ -32,6 +32,7 @@ func rootCommand() *Command {
 		staticDeltaCommand(),
 		{Name: "summary", Summary: "Manage summary metadata", Setup: setupSummary},
 		{Name: "serve", Summary: "Serve the repository over HTTP", Hidden: true, Setup: setupServe},
+		healthCommand(),
 	}}
 }
 

@@ -1,0 +1,241 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gostree/gostree/internal/health"
+	"github.com/gostree/gostree/internal/sysroot"
+)
+
+// bootIDPath names this boot; records of one boot replace each other.
+const bootIDPath = "/proc/sys/kernel/random/boot_id"
+
+// setupHealthRun is `gostree health run`: commit a loader fallback, run
+// the checks, mark the boot good or run red.d and maybe reboot. It exits
+// non-zero when the boot failed.
+func setupHealthRun(in *Invocation) func([]string) error {
+	var noReboot bool
+	root := "/"
+	in.Flag("no-reboot", 0, "Do not reboot after a failed boot; only exit non-zero", &noReboot)
+	in.String("root", 0, "DIR", "Find checks and greenboot.conf under DIR (default /)", &root)
+	return func(args []string) error {
+		if len(args) > 0 {
+			return Usage("too many arguments")
+		}
+		s, release, err := in.OpenSysroot(adminFlags{Unlocked: true, Superuser: true})
+		if err != nil {
+			return err
+		}
+		defer release()
+		booted, err := s.RequireBooted()
+		if err != nil {
+			return err
+		}
+		rec := &health.BootRecord{
+			BootID: bootID(), Deployment: booted.Name(), Commit: booted.Csum, Stateroot: booted.Stateroot,
+			Started: time.Now().UTC(),
+		}
+		count, err := s.BootCountState()
+		if err != nil {
+			in.Printf("health: reading the boot counter: %s\n", errorText(err))
+		}
+		fellBack, err := commitFallback(in, s, booted, count, rec)
+		if err != nil {
+			return err
+		}
+
+		cfg, err := health.LoadConfig(root)
+		if err != nil {
+			return err
+		}
+		for _, w := range cfg.Warnings {
+			in.Printf("health: warning: %s: %s\n", filepath.Join(root, health.ConfigPath), w)
+		}
+		r := &health.Runner{Root: root, Config: cfg, Out: in.Stdout}
+		checks, good, err := r.Check(in.Ctx)
+		if err != nil {
+			in.Printf("health: %s\n", errorText(err))
+		}
+		rec.Checks = checks
+		rec.Result = health.ResultFailed
+		if good && err == nil {
+			rec.Result = health.ResultGood
+		}
+		var markErr error
+		if rec.Result == health.ResultGood {
+			in.Printf("health: boot is GOOD\n")
+			markErr = withSysrootLock(in, s, func() error { return s.MarkBootGood(in.Ctx) })
+			if markErr != nil {
+				in.Printf("health: marking the boot good: %s\n", errorText(markErr))
+			}
+			runScripts(in, r, "green")
+		} else {
+			in.Printf("health: boot is FAILED\n")
+			runScripts(in, r, "red")
+		}
+		rec.Finished = time.Now().UTC()
+		// The record is durable before any reboot.
+		if err := stateRootStore(s, booted.Stateroot).AddBoot(rec); err != nil {
+			return err
+		}
+		if markErr != nil {
+			return exitError{code: 1}
+		}
+		if rec.Result == health.ResultGood {
+			return nil
+		}
+		ok, why := shouldReboot(count, fellBack, booted.Equal(defaultDeployment(s)), len(s.Deployments)-boolInt(s.Staged != nil))
+		if ok && noReboot {
+			ok, why = false, "--no-reboot given"
+		}
+		if !ok {
+			in.Printf("health: not rebooting: %s\n", why)
+			return exitError{code: 1}
+		}
+		in.Printf("health: rebooting (%d attempts left)\n", count.Left)
+		if err := reboot(in.Ctx); err != nil {
+			return fmt.Errorf("rebooting after a failed boot: %w", err)
+		}
+		return exitError{code: 1}
+	}
+}
+
+// commitFallback makes a loader fallback durable when the default did not
+// boot and the counter says the loader gave up on it. It reports whether
+// it did.
+func commitFallback(in *Invocation, s *sysroot.Sysroot, booted *sysroot.Deployment, count sysroot.BootCountState, rec *health.BootRecord) (bool, error) {
+	def := defaultDeployment(s)
+	if def == nil || booted.Equal(def) || !(count.FellBack || count.Armed && count.Left == 0) {
+		return false, nil
+	}
+	store := stateRootStore(s, def.Stateroot)
+	reason, check := fallbackReason(s, store, def)
+	in.Printf("health: fallback boot detected: %s did not boot (%s); making %s the default\n", def.Name(), reason, booted.Name())
+	err := withSysrootLock(in, s, func() error {
+		// Reload: the list may have changed while we were unlocked.
+		if err := s.Load(in.Ctx); err != nil {
+			return err
+		}
+		failed := defaultDeployment(s)
+		if failed == nil || !failed.Equal(def) {
+			return fmt.Errorf("the default deployment changed to %v while committing the fallback from %s", failed, def.Name())
+		}
+		return s.CommitFallback(in.Ctx, failed, reason)
+	})
+	if err != nil {
+		return false, fmt.Errorf("committing fallback from %s: %w", def.Name(), err)
+	}
+	fc := health.FailedCommit{Commit: def.Csum, Deployment: def.Name(), Stateroot: def.Stateroot, When: time.Now().UTC(), Reason: reason, Check: check}
+	if m, err := store.FailedCommits(); err == nil {
+		if f, ok := m[def.Csum]; ok {
+			fc.When = f.When
+		}
+	}
+	if check != nil {
+		// CommitFallback keeps the reason; the check's output goes with it.
+		if err := store.MarkFailed(def.Csum, fc); err != nil {
+			in.Printf("health: recording the failed check of %s: %s\n", def.Name(), errorText(err))
+		}
+	}
+	rec.FallbackFrom = &fc
+	return true, nil
+}
+
+// fallbackReason is why the default failed: its last failed record, or
+// that it never got as far as the checks.
+func fallbackReason(s *sysroot.Sysroot, store *health.Store, def *sysroot.Deployment) (string, *health.CheckResult) {
+	if r, err := store.LastFor(def.Name()); err == nil && r != nil && r.Result == health.ResultFailed {
+		if c := r.FailedCheck(); c != nil {
+			cc := *c
+			return fmt.Sprintf("required check %s failed (%s)", c.Name, health.Describe(c)), &cc
+		}
+		return "health checks failed", nil
+	}
+	n := sysroot.DefaultBootAttempts
+	root := s.Abs(def.RelPath())
+	for _, dir := range []string{root, filepath.Join(root, "usr")} {
+		if c, err := health.LoadConfig(dir); err == nil && c.MaxBootAttempts > 0 {
+			n = c.MaxBootAttempts
+			break
+		}
+	}
+	return fmt.Sprintf("did not finish booting after %d attempts", n), nil
+}
+
+// shouldReboot bounds automatic reboots so that they cannot loop: only
+// while the loader counts down attempts of the booted default, and only
+// when there is another deployment to fall back to.
+func shouldReboot(c sysroot.BootCountState, fellBack, bootedIsDefault bool, deployments int) (bool, string) {
+	switch {
+	case c.Backend == "":
+		return false, "nothing counts boots; manual intervention needed"
+	case fellBack || c.FellBack:
+		return false, "this boot is already the fallback; manual intervention needed"
+	case !c.Armed:
+		return false, "no boot counter is armed; manual intervention needed"
+	case !bootedIsDefault:
+		return false, "the booted deployment is not the default"
+	case deployments < 2:
+		return false, "there is no other deployment to fall back to"
+	}
+	return true, ""
+}
+
+// reboot restarts the machine: through systemd when it runs, else (a
+// small init) directly after a sync.
+func reboot(ctx context.Context) error {
+	if _, err := os.Stat("/run/systemd/system"); err == nil {
+		return exec.CommandContext(ctx, "systemctl", "reboot").Run()
+	}
+	_ = exec.CommandContext(ctx, "sync").Run()
+	return exec.CommandContext(ctx, "reboot", "-f").Run()
+}
+
+func runScripts(in *Invocation, r *health.Runner, kind string) {
+	if _, err := r.RunScripts(in.Ctx, kind); err != nil {
+		in.Printf("health: %s scripts: %s\n", kind, errorText(err))
+	}
+}
+
+// withSysrootLock runs fn holding the sysroot lock.
+func withSysrootLock(in *Invocation, s *sysroot.Sysroot, fn func() error) error {
+	release, err := in.lockSysroot(s)
+	if err != nil {
+		return err
+	}
+	defer release()
+	return fn()
+}
+
+// defaultDeployment is the first deployment that is not staged.
+func defaultDeployment(s *sysroot.Sysroot) *sysroot.Deployment {
+	for _, d := range s.Deployments {
+		if !d.Staged {
+			return d
+		}
+	}
+	return nil
+}
+
+func bootID() string {
+	b, err := os.ReadFile(bootIDPath)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,183 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gostree/gostree/internal/grubenv"
+	"github.com/gostree/gostree/internal/health"
+	"github.com/gostree/gostree/internal/sysroot"
+	"github.com/gostree/gostree/internal/testutil"
+)
+
+func putCheck(t *testing.T, root, rel, body string) {
+	t.Helper()
+	p := filepath.Join(root, rel)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func grubVar(t *testing.T, path, name string) string {
+	t.Helper()
+	e, err := grubenv.Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, ok := e.Get(name)
+	if !ok {
+		return "<unset>"
+	}
+	return v
+}
+
+func mustContain(t *testing.T, what, got string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("%s lacks %q:\n%s", what, w, got)
+		}
+	}
+}
+
+// TestHealthRunFailThenFallback walks greenboot's story on a simulated
+// booted system with a grubenv: the new default fails its required check,
+// the loader falls back, and the next health run makes that durable.
+func TestHealthRunFailThenFallback(t *testing.T) {
+	testutil.RequiresRoot(t) // writes on a booted system need root
+	w := newAdminWorld(t)
+	env := filepath.Join(w.physical, "boot/grub/grubenv")
+	if err := os.MkdirAll(filepath.Dir(env), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := grubenv.Write(env, grubenv.New()); err != nil {
+		t.Fatal(err)
+	}
+	adminRun(t, "admin", "deploy", "--sysroot="+w.physical, "--os=testos", adminTestRef) // c2 first, counter armed
+	if got := grubVar(t, env, "boot_counter"); got != "3" {
+		t.Fatalf("deploy armed boot_counter=%s, want 3", got)
+	}
+	newDep, oldDep := w.c2+".0", w.c1+".0"
+
+	// Boot 1 of c2: GRUB counted down; the required check fails.
+	root := w.bootSim(t, newDep)
+	putCheck(t, root, "etc/greenboot/check/required.d/10-fail.sh", "echo 'service x is down'\nexit 1\n")
+	putCheck(t, root, "etc/greenboot/check/wanted.d/20-never.sh", "true\n")
+	putCheck(t, root, "etc/greenboot/red.d/10-red.sh", "echo red ran > "+filepath.Join(root, "red-ran")+"\n")
+	putCheck(t, root, "etc/greenboot/green.d/10-green.sh", "echo green ran > "+filepath.Join(root, "green-ran")+"\n")
+	if err := grubenv.Update(env, func(e *grubenv.Env) error { return e.Set("boot_counter", "2") }); err != nil {
+		t.Fatal(err)
+	}
+	sr, rt := "--sysroot="+root, "--root="+root
+	out, errs, code := runOurs(t, nil, "health", "run", "--no-reboot", sr, rt)
+	if code != 1 {
+		t.Fatalf("failed boot: exit %d\n%s%s", code, out, errs)
+	}
+	mustContain(t, "health run", out,
+		"10-fail.sh: service x is down\n",
+		"health: required check 10-fail.sh failed (exit 1)\n",
+		"health: wanted check 20-never.sh skipped due to a previous failure\n",
+		"health: boot is FAILED\n",
+		"health: not rebooting: --no-reboot given\n")
+	if _, err := os.Stat(filepath.Join(root, "red-ran")); err != nil {
+		t.Error("red.d did not run")
+	}
+	if _, err := os.Stat(filepath.Join(root, "green-ran")); err == nil {
+		t.Error("green.d ran on a failed boot")
+	}
+	if got := grubVar(t, env, "boot_counter"); got != "2" {
+		t.Errorf("a failed boot touched boot_counter: %s", got)
+	}
+	var st healthStatus
+	if err := json.Unmarshal([]byte(adminRun(t, "health", "status", "--json", sr)), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.LastBoot == nil || st.LastBoot.Result != health.ResultFailed || st.LastBoot.Deployment != newDep ||
+		len(st.LastBoot.Checks) != 2 || st.LastBoot.Checks[0].Output != "service x is down\n" {
+		t.Fatalf("health status --json last boot: %+v", st.LastBoot)
+	}
+	if st.BootCounting == nil || *st.BootCounting != (bootCounting{Backend: "grubenv", Armed: true, Left: 2}) {
+		t.Fatalf("health status --json boot counting: %+v", st.BootCounting)
+	}
+	mustContain(t, "admin status", adminRun(t, "admin", "status", sr),
+		"    Health: failed: required check 10-fail.sh (exit 1): service x is down\n")
+
+	// The attempts ran out; GRUB booted the old deployment with boot_counter=-1.
+	if err := grubenv.Update(env, func(e *grubenv.Env) error { return e.Set("boot_counter", "-1") }); err != nil {
+		t.Fatal(err)
+	}
+	root = w.bootSim(t, oldDep)
+	sr, rt = "--sysroot="+root, "--root="+root
+	out, errs, code = runOurs(t, nil, "health", "run", sr, rt)
+	if code != 0 {
+		t.Fatalf("fallback boot: exit %d\n%s%s", code, out, errs)
+	}
+	reason := "required check 10-fail.sh failed (exit 1)"
+	mustContain(t, "health run", out, "health: fallback boot detected: "+newDep+" did not boot ("+reason+"); making "+oldDep+" the default\n",
+		"health: boot is GOOD\n")
+	status := adminRun(t, "admin", "status", sr)
+	if !strings.HasPrefix(status, "* testos "+oldDep+"\n") {
+		t.Fatalf("fallback not made the default:\n%s", status)
+	}
+	mustContain(t, "admin status", status, "    Health: rolled back: "+reason+"\n", "    Health: good (")
+	if got := grubVar(t, env, "boot_counter") + " " + grubVar(t, env, "boot_success"); got != "<unset> 1" {
+		t.Errorf("after a good fallback boot: boot_counter boot_success = %s", got)
+	}
+	failed, err := health.OpenStore(filepath.Join(w.physical, "ostree/deploy/testos/var")).FailedCommits()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := failed[w.c2]; f.Reason != reason || f.Check == nil || f.Check.Output != "service x is down\n" {
+		t.Fatalf("failed commit: %+v", f)
+	}
+	if err := json.Unmarshal([]byte(adminRun(t, "health", "status", "--json", sr)), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.LastBoot.Deployment != oldDep || st.LastBoot.FallbackFrom == nil || st.LastBoot.FallbackFrom.Commit != w.c2 || len(st.Failed) != 1 {
+		t.Fatalf("health status after fallback: %+v", st)
+	}
+	mustContain(t, "health status", adminRun(t, "health", "status", sr),
+		"Boot counting: grubenv, not armed\n", "Failed commits:\n  "+w.c2+" (testos, ")
+}
+
+func TestShouldReboot(t *testing.T) {
+	armed := sysroot.BootCountState{Backend: "grubenv", Armed: true, Left: 1}
+	tests := []struct {
+		name     string
+		c        sysroot.BootCountState
+		fellBack bool
+		isDef    bool
+		n        int
+		want     bool
+	}{
+		{"armed default with a fallback", armed, false, true, 2, true},
+		{"last attempt still reboots into the fallback", sysroot.BootCountState{Backend: "bls", Armed: true}, false, true, 2, true},
+		{"nothing counts", sysroot.BootCountState{}, false, true, 2, false},
+		{"not armed", sysroot.BootCountState{Backend: "grubenv"}, false, true, 2, false},
+		{"loader fell back", sysroot.BootCountState{Backend: "grubenv", Armed: true, FellBack: true}, false, true, 2, false},
+		{"fallback committed", armed, true, true, 2, false},
+		{"booted not the default", armed, false, false, 2, false},
+		{"single deployment", armed, false, true, 1, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, why := shouldReboot(tc.c, tc.fellBack, tc.isDef, tc.n)
+			if got != tc.want || (!got && why == "") {
+				t.Errorf("shouldReboot = %v, %q; want %v", got, why, tc.want)
+			}
+		})
+	}
+}
+
+func TestHealthHiddenFromHelp(t *testing.T) {
+	out, _, _ := runOurs(t, nil, "--help")
+	if strings.Contains(out, "health") {
+		t.Fatalf("ostree --help lists health:\n%s", out)
+	}
+}
