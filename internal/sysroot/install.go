@@ -115,7 +115,11 @@ func (s *Sysroot) installKernel(ctx context.Context, bv int, d *Deployment, n in
 	if err != nil {
 		return err
 	}
-	name := fmt.Sprintf("ostree-%d-%s.conf", n-d.Index, d.Stateroot)
+	counter, err := s.entryCounterSuffix(ctx, d)
+	if err != nil {
+		return err
+	}
+	name := fmt.Sprintf("ostree-%d-%s%s.conf", n-d.Index, d.Stateroot, counter)
 	return os.WriteFile(filepath.Join(entriesDir, name), data, 0o644)
 }
 

@@ -50,9 +50,15 @@ func (s *Sysroot) SetKargsInPlace(d *Deployment, options string) error {
 	if err != nil {
 		return err
 	}
-	name := fmt.Sprintf("boot/loader.%d/entries/ostree-%d-%s.conf", s.BootVersion, len(s.Deployments)-d.Index, d.Stateroot)
+	base := fmt.Sprintf("ostree-%d-%s", len(s.Deployments)-d.Index, d.Stateroot)
+	name := fmt.Sprintf("boot/loader.%d/entries/%s.conf", s.BootVersion, base)
 	if _, err := os.Stat(s.Abs(name)); err != nil {
-		return err
+		// The entry may carry a boot counter in its name.
+		counted, _, ferr := s.entryFile(s.BootVersion, base)
+		if ferr != nil || counted == "" {
+			return err
+		}
+		return fsx.WriteFileAtomic(counted, data, 0o644, true)
 	}
 	return fsx.WriteFileAtomic(s.Abs(name), data, 0o644, true)
 }

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -57,6 +58,11 @@ func (s *Sysroot) WriteDeployments(ctx context.Context, deps []*Deployment, opts
 		}
 	}
 	current := s.nonStaged()
+	var prevDefault *Deployment
+	if len(current) > 0 {
+		prevDefault = current[0]
+	}
+	newDefault := len(list) > 0 && !slices.ContainsFunc(current, list[0].Equal)
 	bootDirs := s.bootDirNames()
 	defer func() {
 		if err != nil {
@@ -145,6 +151,9 @@ func (s *Sysroot) WriteDeployments(ctx context.Context, deps []*Deployment, opts
 		return err
 	}
 	crashpoint("write-after-finish")
+	if err := s.updateBootCount(prevDefault, list[0], newDefault); err != nil {
+		return fmt.Errorf("boot configuration written, but updating the boot counter: %w", err)
+	}
 	if opts.PostClean {
 		if err := s.Cleanup(ctx, CleanupOptions{Prune: true}); err != nil {
 			return fmt.Errorf("Performing final cleanup: %w", err)
