@@ -25,17 +25,30 @@ type fixture struct {
 	deploy  string // the deployment directory
 }
 
+// newFixture builds the fixture on tmpfs mounts (the caller runs in its own
+// mount namespace).
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return buildFixture(t, true)
+}
+
+// buildFixture lays out the fixture in a temporary directory, on tmpfs
+// mounts when mount is set.
+func buildFixture(t *testing.T, mount bool) *fixture {
+	t.Helper()
 	base := t.TempDir()
-	mountTmpfs(t, base)
+	if mount {
+		mountTmpfs(t, base)
+	}
 	f := &fixture{base: base, sysroot: base + "/sysroot", run: base + "/run", initrd: base + "/initrd"}
 	for _, d := range []string{f.sysroot, f.run, f.initrd} {
 		if err := os.Mkdir(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
-	mountTmpfs(t, f.sysroot)
+	if mount {
+		mountTmpfs(t, f.sysroot)
+	}
 	f.deploy = f.sysroot + "/ostree/deploy/os/deploy/" + testCsum + ".0"
 	for _, d := range []string{"usr/bin", "usr/etc", "etc", "var", "sysroot", "boot", "proc", "dev", "run", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(f.deploy, d), 0o755); err != nil {

@@ -41,27 +41,28 @@ func (o GeneratorOptions) withDefaults() GeneratorOptions {
 
 // Generate is the systemd generator for a system booted with ostree=: it
 // writes into dir (the generator's "normal" directory) a var.mount that
-// binds the stateroot's /var, unless the initramfs already did or
-// /etc/fstab mounts /var, and pulls in RemountUnit. Without ostree= it does
-// nothing.
+// pulls in RemountUnit and binds the stateroot's /var, unless /etc/fstab
+// mounts /var or the initramfs left MountVarFlag (it bound /var itself).
+// Without ostree= it does nothing.
 func Generate(o GeneratorOptions, dir string) error {
 	o = o.withDefaults()
 	target, ok := ostreeTarget(o.Cmdline)
 	if !ok {
 		return nil
 	}
-	// The initramfs bound /var; its flag is for this boot's generator only.
-	flag := filepath.Join(o.RunDir, MountVarFlag)
-	if err := os.Remove(flag); err == nil {
-		return nil
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
 	wants := filepath.Join(dir, "local-fs.target.requires")
 	if err := os.MkdirAll(wants, 0o755); err != nil {
 		return err
 	}
 	if err := symlinkAtomic(filepath.Join(o.UnitDir, RemountUnit), filepath.Join(wants, RemountUnit)); err != nil {
+		return err
+	}
+	// The initramfs bound /var itself. libostree deletes the flag here, but
+	// generators run again on every daemon-reload and must then give the
+	// same answer, so it stays.
+	if _, err := os.Lstat(filepath.Join(o.RunDir, MountVarFlag)); err == nil {
+		return nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	if mounted, err := fstabMounts(o.Fstab, "/var"); err != nil || mounted {
