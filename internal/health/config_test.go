@@ -3,6 +3,7 @@ package health
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,5 +71,29 @@ func TestLoadConfig(t *testing.T) {
 func TestTimeoutKey(t *testing.T) {
 	if got := TimeoutKey("10-slow.check.sh"); got != "10_slow_check_sh" {
 		t.Fatalf("TimeoutKey = %q", got)
+	}
+}
+
+// The shipped example parses, and means what its comments say once its
+// assignments are uncommented.
+func TestExampleConfig(t *testing.T) {
+	data, err := os.ReadFile("../../dist/greenboot/greenboot.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(ParseConfig(nil), ParseConfig(data)); d != "" {
+		t.Fatalf("commented example is not the defaults:\n%s", d)
+	}
+	var on []byte
+	for _, l := range strings.SplitAfter(string(data), "\n") {
+		if strings.HasPrefix(l, "#") && strings.Contains(l, "=") && !strings.HasPrefix(l, "# ") {
+			l = l[1:]
+		}
+		on = append(on, l...)
+	}
+	want := Config{MaxBootAttempts: 3, Disabled: []string{"01_repository_dns_check.sh"}, Timeout: 300 * time.Second,
+		Timeouts: map[string]time.Duration{TimeoutKey("20-network.sh"): time.Minute}}
+	if d := cmp.Diff(want, ParseConfig(on)); d != "" {
+		t.Fatalf("uncommented example (-want +got):\n%s", d)
 	}
 }
