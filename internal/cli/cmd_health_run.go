@@ -82,9 +82,14 @@ func setupHealthRun(in *Invocation) func([]string) error {
 			runScripts(in, r, "red")
 		}
 		rec.Finished = time.Now().UTC()
+		store := stateRootStore(s, booted.Stateroot)
+		keepFallback(store, rec)
 		// The record is durable before any reboot.
-		if err := stateRootStore(s, booted.Stateroot).AddBoot(rec); err != nil {
+		if err := store.AddBoot(rec); err != nil {
 			return err
+		}
+		if rec.Result == health.ResultGood {
+			clearFailed(in, store, booted)
 		}
 		if markErr != nil {
 			return exitError{code: 1}
@@ -238,4 +243,38 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// keepFallback carries the fallback of an earlier run in the same boot
+// over to rec, which replaces that run's record.
+func keepFallback(store *health.Store, rec *health.BootRecord) {
+	if rec.FallbackFrom != nil || rec.BootID == "" {
+		return
+	}
+	boots, err := store.Boots()
+	if err != nil {
+		return
+	}
+	for _, b := range boots {
+		if b.BootID == rec.BootID && b.FallbackFrom != nil {
+			rec.FallbackFrom = b.FallbackFrom
+		}
+	}
+}
+
+// clearFailed drops the booted commit from the failed list: it has just
+// booted good, so it is no longer known to be bad.
+func clearFailed(in *Invocation, store *health.Store, booted *sysroot.Deployment) {
+	failed, err := store.FailedCommits()
+	if err != nil {
+		return
+	}
+	if _, ok := failed[booted.Csum]; !ok {
+		return
+	}
+	if err := store.ClearFailed(booted.Csum); err != nil {
+		in.Printf("health: clearing %s from the failed commits: %s\n", booted.Csum, errorText(err))
+		return
+	}
+	in.Printf("health: commit %s booted good; it is no longer listed as failed\n", booted.Csum)
 }

@@ -24,6 +24,18 @@ func putCheck(t *testing.T, root, rel, body string) {
 	}
 }
 
+// bootAgain is bootSim for a deployment that was booted before.
+func bootAgain(t *testing.T, w *adminWorld, name string) string {
+	t.Helper()
+	run := t.TempDir()
+	if err := os.WriteFile(filepath.Join(run, "ostree-booted"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(w.physical, "ostree/deploy/testos/deploy", name)
+	hostOptions = sysroot.Options{Root: dir, BootedFlag: filepath.Join(run, "ostree-booted"), RunDir: filepath.Join(run, "ostree"), Cmdline: filepath.Join(run, "cmdline")}
+	return dir
+}
+
 func grubVar(t *testing.T, path, name string) string {
 	t.Helper()
 	e, err := grubenv.Read(path)
@@ -118,6 +130,7 @@ func TestHealthRunFailThenFallback(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("fallback boot: exit %d\n%s%s", code, out, errs)
 	}
+	t.Logf("fallback boot said:\n%s", out)
 	reason := "required check 10-fail.sh failed (exit 1)"
 	mustContain(t, "health run", out, "health: fallback boot detected: "+newDep+" did not boot ("+reason+"); making "+oldDep+" the default\n",
 		"health: boot is GOOD\n")
@@ -144,6 +157,27 @@ func TestHealthRunFailThenFallback(t *testing.T) {
 	}
 	mustContain(t, "health status", adminRun(t, "health", "status", sr),
 		"Boot counting: grubenv, not armed\n", "Failed commits:\n  "+w.c2+" (testos, ")
+
+	// A second run in the same boot keeps what the first one fell back from.
+	adminRun(t, "health", "run", sr, rt)
+	if err := json.Unmarshal([]byte(adminRun(t, "health", "status", "--json", sr)), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.LastBoot.FallbackFrom == nil {
+		t.Fatal("a re-run in the fallback boot lost the fallback")
+	}
+
+	// The admin fixes the check and boots c2 again by hand: it is good now.
+	adminRun(t, "admin", "set-default", sr, "1")
+	root = bootAgain(t, w, newDep)
+	sr, rt = "--sysroot="+root, "--root="+root
+	putCheck(t, root, "etc/greenboot/check/required.d/10-fail.sh", "echo fixed\n")
+	out = adminRun(t, "health", "run", sr, rt)
+	mustContain(t, "health run", out, "health: commit "+w.c2+" booted good; it is no longer listed as failed\n")
+	status = adminRun(t, "admin", "status", sr)
+	if strings.Contains(status, "rolled back") || !strings.Contains(status, "* testos "+newDep+"\n    Version: 2.0\n    origin refspec: "+adminTestRef+"\n    Health: good (") {
+		t.Fatalf("status after a good boot of the failed commit:\n%s", status)
+	}
 }
 
 func TestShouldReboot(t *testing.T) {

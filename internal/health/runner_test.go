@@ -273,3 +273,22 @@ func TestNoChecksIsGood(t *testing.T) {
 		t.Fatalf("empty root: ok=%v %v", ok, res)
 	}
 }
+
+// BenchmarkCheck measures the cost of one trivial check: discovery, a
+// process group, output capture.
+func BenchmarkCheck(b *testing.B) {
+	root := b.TempDir()
+	p := filepath.Join(root, "usr/lib/greenboot/check/required.d/10-ok.sh")
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte("echo ok\n"), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	r := &Runner{Root: root, Config: ParseConfig(nil)}
+	for b.Loop() {
+		if _, ok, err := r.Check(context.Background()); !ok || err != nil {
+			b.Fatal(ok, err)
+		}
+	}
+}
