@@ -89,6 +89,17 @@ func (s *Sysroot) entryBase(d *Deployment) (string, bool) {
 	return "", false
 }
 
+// loadedEntryBase is entryBase for a loaded sysroot, read from the
+// version of d's entry, which also tells apart duplicate entries.
+func (s *Sysroot) loadedEntryBase(d *Deployment) (string, bool) {
+	if d.BootConfig != nil {
+		if v, ok := d.BootConfig.Get("version"); ok {
+			return fmt.Sprintf("ostree-%s-%s", v, d.Stateroot), true
+		}
+	}
+	return s.entryBase(d)
+}
+
 // entryFile finds the file of base in boot version bv's entries, with or
 // without a counter; "" when there is none.
 func (s *Sysroot) entryFile(bv int, base string) (string, blsCounter, error) {
@@ -100,15 +111,18 @@ func (s *Sysroot) entryFile(bv int, base string) (string, blsCounter, error) {
 	if err != nil {
 		return "", blsCounter{}, err
 	}
+	// A counted file wins over a blessed copy left beside it.
+	var path string
+	var found blsCounter
 	for _, e := range ents {
 		if !strings.HasSuffix(e.Name(), ".conf") {
 			continue
 		}
-		if c := parseEntryName(e.Name()); c.base == base {
-			return filepath.Join(dir, e.Name()), c, nil
+		if c := parseEntryName(e.Name()); c.base == base && (path == "" || c.ok) {
+			path, found = filepath.Join(dir, e.Name()), c
 		}
 	}
-	return "", blsCounter{}, nil
+	return path, found, nil
 }
 
 // entryCounterSuffix is the counter d's entry is written with in a new
@@ -140,7 +154,7 @@ func (s *Sysroot) blsState() (BootCountState, error) {
 	if len(cur) == 0 {
 		return st, nil
 	}
-	base, _ := s.entryBase(cur[0])
+	base, _ := s.loadedEntryBase(cur[0])
 	_, c, err := s.entryFile(s.BootVersion, base)
 	if err != nil || !c.ok {
 		return st, err
@@ -155,7 +169,7 @@ func (s *Sysroot) blessBooted() error {
 	if s.Booted == nil {
 		return fmt.Errorf("marking boot good: not booted into a deployment")
 	}
-	base, ok := s.entryBase(s.Booted)
+	base, ok := s.loadedEntryBase(s.Booted)
 	if !ok {
 		return fmt.Errorf("marking boot good: booted deployment %s has no boot entry", s.Booted.Name())
 	}
