@@ -195,10 +195,11 @@ func shouldReboot(c sysroot.BootCountState, fellBack, bootedIsDefault bool, depl
 }
 
 // reboot restarts the machine: through systemd when it runs, else (a
-// small init) directly after a sync.
+// small init) directly after a sync. systemd is not waited for: the
+// shutdown it starts stops this very unit.
 func reboot(ctx context.Context) error {
 	if _, err := os.Stat("/run/systemd/system"); err == nil {
-		return exec.CommandContext(ctx, "systemctl", "reboot").Run()
+		return exec.CommandContext(ctx, "systemctl", "reboot", "--no-block").Run()
 	}
 	_ = exec.CommandContext(ctx, "sync").Run()
 	return exec.CommandContext(ctx, "reboot", "-f").Run()
