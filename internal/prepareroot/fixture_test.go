@@ -90,3 +90,19 @@ func (f *fixture) markVar(t *testing.T) {
 	t.Helper()
 	mustWrite(t, filepath.Join(f.run, MountVarFlag), "")
 }
+
+// setCommit renames the deployment to csum, a commit that exists in the
+// fixture's repo, and points the bootlink at it.
+func (f *fixture) setCommit(t *testing.T, csum string) {
+	t.Helper()
+	to := filepath.Join(filepath.Dir(f.deploy), csum+".0")
+	if err := os.Rename(f.deploy, to); err != nil {
+		t.Fatal(err)
+	}
+	f.deploy = to
+	link := f.sysroot + "/ostree/boot.1.0/os/" + testBootCsum + "/0"
+	if err := os.Remove(link); err != nil {
+		t.Fatal(err)
+	}
+	mustSymlink(t, "../../../deploy/os/deploy/"+csum+".0", link)
+}

@@ -170,15 +170,15 @@ func (p *plan) assemble(m *mounts) error {
 		}
 	}
 	stateVar := filepath.Join(p.Sysroot, p.Deployment.VarRel())
-	switch {
-	case p.VarBound:
-		if err := m.bind(stateVar, tmp+"/var", false); err != nil {
+	if p.Config.SysrootReadonly {
+		// A mount of its own keeps the stateroot's var writable below the
+		// read-only physical root, however /var is later bound to it.
+		if err := m.bind(stateVar, stateVar, false); err != nil {
 			return err
 		}
-	case p.Config.SysrootReadonly:
-		// A mount of its own keeps /var writable when the generator later
-		// binds it from the read-only physical root.
-		if err := m.bind(stateVar, stateVar, false); err != nil {
+	}
+	if p.VarBound {
+		if err := m.bind(stateVar, tmp+"/var", false); err != nil {
 			return err
 		}
 	}
