@@ -106,7 +106,7 @@ func setupHealthRun(in *Invocation) func([]string) error {
 			return exitError{code: 1}
 		}
 		in.Printf("health: rebooting (%d attempts left)\n", count.Left)
-		if err := reboot(in.Ctx); err != nil {
+		if err := rebootMachine(in.Ctx); err != nil {
 			return fmt.Errorf("rebooting after a failed boot: %w", err)
 		}
 		return exitError{code: 1}
@@ -193,6 +193,9 @@ func shouldReboot(c sysroot.BootCountState, fellBack, bootedIsDefault bool, depl
 	}
 	return true, ""
 }
+
+// rebootMachine is reboot; tests see the call instead.
+var rebootMachine = reboot
 
 // reboot restarts the machine: through systemd when it runs, else (a
 // small init) directly after a sync. systemd is not waited for: the

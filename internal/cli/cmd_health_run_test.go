@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -87,7 +88,25 @@ func TestHealthRunFailThenFallback(t *testing.T) {
 		t.Fatal(err)
 	}
 	sr, rt := "--sysroot="+root, "--root="+root
-	out, errs, code := runOurs(t, nil, "health", "run", "--no-reboot", sr, rt)
+	store := health.OpenStore(filepath.Join(w.physical, "ostree/deploy/testos/var"))
+
+	// Without --no-reboot it reboots, the record already on disk.
+	rebooted := 0
+	saved := rebootMachine
+	rebootMachine = func(context.Context) error {
+		rebooted++
+		if r, err := store.LastFor(newDep); err != nil || r == nil || r.Result != health.ResultFailed {
+			t.Errorf("rebooting before the record is written: %+v, %v", r, err)
+		}
+		return nil
+	}
+	defer func() { rebootMachine = saved }()
+	out, errs, code := runOurs(t, nil, "health", "run", sr, rt)
+	if code != 1 || rebooted != 1 || !strings.Contains(out, "health: rebooting (2 attempts left)\n") {
+		t.Fatalf("failed armed boot: exit %d, %d reboots\n%s%s", code, rebooted, out, errs)
+	}
+
+	out, errs, code = runOurs(t, nil, "health", "run", "--no-reboot", sr, rt)
 	if code != 1 {
 		t.Fatalf("failed boot: exit %d\n%s%s", code, out, errs)
 	}
@@ -142,7 +161,7 @@ func TestHealthRunFailThenFallback(t *testing.T) {
 	if got := grubVar(t, env, "boot_counter") + " " + grubVar(t, env, "boot_success"); got != "<unset> 1" {
 		t.Errorf("after a good fallback boot: boot_counter boot_success = %s", got)
 	}
-	failed, err := health.OpenStore(filepath.Join(w.physical, "ostree/deploy/testos/var")).FailedCommits()
+	failed, err := store.FailedCommits()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,6 +173,9 @@ func TestHealthRunFailThenFallback(t *testing.T) {
 	}
 	if st.LastBoot.Deployment != oldDep || st.LastBoot.FallbackFrom == nil || st.LastBoot.FallbackFrom.Commit != w.c2 || len(st.Failed) != 1 {
 		t.Fatalf("health status after fallback: %+v", st)
+	}
+	if rebooted != 1 {
+		t.Errorf("the fallback boot rebooted")
 	}
 	mustContain(t, "health status", adminRun(t, "health", "status", sr),
 		"Boot counting: grubenv, not armed\n", "Failed commits:\n  "+w.c2+" (testos, ")
