@@ -1,0 +1,45 @@
+package boot
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// wrapperPath is where a Wrapped prepare-root's script sits in the initramfs.
+const wrapperPath = "/bin/prepare-root-wrapper"
+
+// nowNS reads the kernel's monotonic clock in nanoseconds: the "now at N
+// nsecs" line of /proc/timer_list. busybox date has no %N and /proc/uptime
+// moves in 10 ms steps, too coarse to compare two prepare-roots.
+const nowNS = `now() { sed -n '/^now at /{s/[^0-9]//g;p;q}' /proc/timer_list; }`
+
+// Wrapped runs a prepare-root binary from the initramfs through a script
+// that times it (PREPARE-ROOT-US=) and, with NoVarMarker, first removes
+// /run/ostree/initramfs-mount-var, so that /var is left to the generator.
+type Wrapped struct {
+	Binary      string            // host path
+	Path        string            // its path in the initramfs
+	Libs        map[string]string // initramfs path -> host path
+	NoVarMarker bool
+}
+
+// InitramfsOptions writes the wrapper script into dir and returns the
+// options that put it, the binary and its libraries into an initramfs.
+func (w Wrapped) InitramfsOptions(k *Kernel, dir string) (InitramfsOptions, error) {
+	rm := ""
+	if w.NoVarMarker {
+		rm = "rm -f /run/ostree/initramfs-mount-var\n"
+	}
+	script := fmt.Sprintf("#!/bin/busybox sh\n%s\n%st0=$(now)\n%q \"$@\"\nrc=$?\nt1=$(now)\n"+
+		"echo \"PREPARE-ROOT-US=$(( (t1 - t0) / 1000 )) rc=$rc\"\nexit $rc\n", nowNS, rm, w.Path)
+	host := filepath.Join(dir, "prepare-root-wrapper")
+	if err := os.WriteFile(host, []byte(script), 0o755); err != nil {
+		return InitramfsOptions{}, fmt.Errorf("wrapper %s: %w", host, err)
+	}
+	files := map[string]string{w.Path: w.Binary}
+	for k, v := range w.Libs {
+		files[k] = v
+	}
+	return InitramfsOptions{Kernel: k, PrepareRoot: host, PrepareRootPath: wrapperPath, Files: files}, nil
+}
