@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -231,6 +232,38 @@ func TestPrepareIdempotent(t *testing.T) {
 			}
 			prepare(t, f)
 			checkRoot(t, f, false)
+		})
+	}
+}
+
+// TestPrepareCommand runs the command as the initramfs does, once with
+// the command line as an argument and once read from /proc/cmdline (here
+// a file standing in for it).
+func TestPrepareCommand(t *testing.T) {
+	for _, fromFile := range []bool{false, true} {
+		name := map[bool]string{false: "cmdline_argument", true: "proc_cmdline"}[fromFile]
+		t.Run(name, func(t *testing.T) {
+			if !inNamespace(t) {
+				return
+			}
+			f := newFixture(t)
+			f.markVar(t)
+			f.conf(t, ConfigFiles[0], "[sysroot]", "readonly=true")
+			e := env{prepare: Options{Root: f.initrd, RunDir: f.run}, cmdline: filepath.Join(f.base, "cmdline")}
+			mustWrite(t, e.cmdline, f.cmdline()+"\n")
+			args := []string{"/usr/lib/gostree/gostree-prepare-root", f.sysroot}
+			if !fromFile {
+				args = append(args, f.cmdline())
+			}
+			var stdout, stderr strings.Builder
+			if code := run(args, e, &stdout, &stderr); code != 0 || stderr.Len() != 0 {
+				t.Fatalf("exit %d, stderr %q", code, stderr.String())
+			}
+			want := "gostree-prepare-root: ostree=" + testTarget + ": " + f.sysroot + " is now deployment os/" + testCsum + ".0 (sysroot read-only, /var bound)\n"
+			if stdout.String() != want {
+				t.Errorf("stdout\n got %q\nwant %q", stdout.String(), want)
+			}
+			checkRoot(t, f, true)
 		})
 	}
 }
