@@ -61,6 +61,14 @@ func (r *Runner) Check(ctx context.Context) ([]CheckResult, bool, error) {
 	for _, e := range all {
 		names = append(names, e.s.name)
 	}
+	for _, base := range scriptBases {
+		for _, kind := range []string{"green.d", "red.d"} {
+			list, _ := r.discover(path.Join(base, kind))
+			for _, s := range list {
+				names = append(names, s.name)
+			}
+		}
+	}
 	r.warnUnmatched(names)
 
 	out := r.out()
@@ -195,7 +203,8 @@ func (r *Runner) timeoutFor(name, file string) time.Duration {
 	return DefaultTimeout
 }
 
-// warnUnmatched warns about DISABLED_HEALTHCHECKS names that match no check.
+// warnUnmatched warns about DISABLED_HEALTHCHECKS names that match no
+// check, green or red script.
 func (r *Runner) warnUnmatched(names []string) {
 	have := map[string]bool{}
 	for _, n := range names {

@@ -141,7 +141,8 @@ func TestDisabledChecks(t *testing.T) {
 	root := t.TempDir()
 	writeScript(t, root, "usr/lib/greenboot/check/required.d/10-fail.sh", "exit 1\n", 0o644)
 	writeScript(t, root, "etc/greenboot/check/required.d/20-ok.sh", "true\n", 0o644)
-	conf := "# site config\nDISABLED_HEALTHCHECKS=( \"10-fail.sh\"\n  \"99-gone.sh\" ) # two\n"
+	writeScript(t, root, "etc/greenboot/red.d/50-page.sh", "true\n", 0o644)
+	conf := "# site config\nDISABLED_HEALTHCHECKS=( \"10-fail.sh\"\n  \"99-gone.sh\" \"50-page.sh\" ) # three\n"
 	res, ok, log := run(t, root, conf)
 	if !ok {
 		t.Fatalf("disabled check still failed the boot: %v", summary(res))
@@ -151,6 +152,9 @@ func TestDisabledChecks(t *testing.T) {
 	}
 	if !strings.Contains(log, "DISABLED_HEALTHCHECKS names 99-gone.sh, which matches no check") {
 		t.Fatalf("no warning for an unmatched name:\n%s", log)
+	}
+	if strings.Contains(log, "50-page.sh, which matches") {
+		t.Fatalf("a disabled red.d script drew a warning:\n%s", log)
 	}
 }
 
