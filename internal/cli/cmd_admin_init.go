@@ -9,6 +9,7 @@ import (
 func init() {
 	adminSetups["init-fs"] = setupAdminInitFS
 	adminSetups["os-init"] = setupAdminOSInit
+	adminSetups["stateroot-init"] = setupAdminOSInit
 }
 
 // setupAdminInitFS is `ostree admin init-fs PATH`.
@@ -23,8 +24,9 @@ func setupAdminInitFS(in *Invocation) func([]string) error {
 	}
 }
 
-// setupAdminOSInit is `ostree admin os-init OSNAME` (alias
-// stateroot-init in later releases).
+// setupAdminOSInit is `ostree admin stateroot-init STATEROOT` and its
+// older name os-init; both answer as 2025.2 does, since a caller of
+// os-init cannot be told apart.
 func setupAdminOSInit(in *Invocation) func([]string) error {
 	return func(args []string) error {
 		s, release, err := in.OpenSysroot(adminFlags{Unlocked: true, Superuser: true})
@@ -36,12 +38,12 @@ func setupAdminOSInit(in *Invocation) func([]string) error {
 			return err
 		}
 		if len(args) < 1 {
-			return Usage("OSNAME must be specified")
+			return Usage("STATEROOT must be specified")
 		}
 		if err := s.InitStateroot(in.Ctx, args[0]); err != nil {
 			return err
 		}
-		fmt.Fprintf(in.Stdout, "ostree/deploy/%s initialized as OSTree root\n", args[0])
+		fmt.Fprintf(in.Stdout, "ostree/deploy/%s initialized as OSTree stateroot\n", args[0])
 		return nil
 	}
 }

@@ -83,6 +83,11 @@ func (w *adminWorld) bootSim(t *testing.T, name string) string {
 			t.Fatal(err)
 		}
 	}
+	// A booted system has /var/tmp from tmpfiles even when the commit
+	// seeded no var.
+	if err := os.MkdirAll(filepath.Join(w.physical, "ostree/deploy/testos/var/tmp"), 0o1777); err != nil {
+		t.Fatal(err)
+	}
 	run := t.TempDir()
 	if err := os.WriteFile(filepath.Join(run, "ostree-booted"), nil, 0o644); err != nil {
 		t.Fatal(err)

@@ -39,7 +39,7 @@ type DeployResult struct {
 	// Etc is the /etc merge applied (nil without a merge deployment).
 	Etc *EtcChanges
 	// VarNotes are the top-level names under the commit's /var, which
-	// the stateroot's shared var hides.
+	// the stateroot's shared var hides; empty when they seeded it.
 	VarNotes []string
 }
 
@@ -137,7 +137,11 @@ func (s *Sysroot) initDeployment(ctx context.Context, opts DeployOptions) (*Depl
 		return nil, err
 	}
 	res := &DeployResult{Deployment: d}
-	if ents, err := readDirUnsorted(filepath.Join(root, "var")); err == nil {
+	seeded, err := populateVar(root, s.Abs("ostree/deploy/"+stateroot+"/var"))
+	if err != nil {
+		return nil, err
+	}
+	if ents, err := readDirUnsorted(filepath.Join(root, "var")); err == nil && !seeded {
 		for _, e := range ents {
 			res.VarNotes = append(res.VarNotes, e.Name())
 		}

@@ -79,8 +79,9 @@ func ensureInitialized(ctx context.Context, path string) error {
 // missing.
 func (s *Sysroot) EnsureInitialized(ctx context.Context) error { return ensureInitialized(ctx, s.path) }
 
-// InitStateroot creates ostree/deploy/NAME with its shared var
-// (`admin os-init`); it fails when the stateroot exists.
+// InitStateroot creates ostree/deploy/NAME with an empty shared var, as
+// libostree does from 2024.3 on: the first deployment fills it (see
+// populateVar).
 func (s *Sysroot) InitStateroot(ctx context.Context, name string) error {
 	if err := validStateroot(name); err != nil {
 		return err
@@ -91,22 +92,8 @@ func (s *Sysroot) InitStateroot(ctx context.Context, name string) error {
 	if err := unix.Mkdir(dir, 0o777); err != nil {
 		return fmt.Errorf("Creating %s: %w", "ostree/deploy/"+name, err)
 	}
-	steps := []struct {
-		what string
-		fn   func() error
-	}{
-		{"var", func() error { return unix.Mkdir(filepath.Join(dir, "var"), 0o777) }},
-		{"var/tmp", func() error { return unix.Mkdir(filepath.Join(dir, "var/tmp"), 0o777) }},
-		{"var/tmp", func() error { return unix.Chmod(filepath.Join(dir, "var/tmp"), 0o1777) }},
-		{"var/lib", func() error { return unix.Mkdir(filepath.Join(dir, "var/lib"), 0o777) }},
-		{"var/log", func() error { return unix.Mkdir(filepath.Join(dir, "var/log"), 0o755) }},
-		{"var/run", func() error { return unix.Symlink("../run", filepath.Join(dir, "var/run")) }},
-		{"var/lock", func() error { return unix.Symlink("../run/lock", filepath.Join(dir, "var/lock")) }},
-	}
-	for _, st := range steps {
-		if err := st.fn(); err != nil {
-			return fmt.Errorf("Creating %s: %w", st.what, err)
-		}
+	if err := unix.Mkdir(filepath.Join(dir, "var"), 0o777); err != nil {
+		return fmt.Errorf("Creating %s: %w", "var", err)
 	}
 	if err := fsx.SyncDir(dir); err != nil {
 		return err

@@ -19,6 +19,11 @@ func TestUnlockRuntime(t *testing.T) {
 			ctx := context.Background()
 			physical, c1, _ := newTestSysroot(t, ref)
 			d1 := deploy(t, physical, c1)
+			// A commit without /var leaves the stateroot's var empty;
+			// a booted system has /var/tmp from tmpfiles.
+			if err := os.Mkdir(filepath.Join(physical, "ostree/deploy/testos/var/tmp"), 0o1777); err != nil {
+				t.Fatal(err)
+			}
 			h := simBoot(t, physical, d1)
 			s := h.open(t)
 			if err := s.Unlock(ctx, s.Booted, state); err != nil {
