@@ -151,7 +151,11 @@ func (s *Sysroot) WriteDeployments(ctx context.Context, deps []*Deployment, opts
 		return err
 	}
 	crashpoint("write-after-finish")
-	if err := s.updateBootCount(prevDefault, list[0], newDefault); err != nil {
+	var first *Deployment // none after undeploying the last one
+	if len(list) > 0 {
+		first = list[0]
+	}
+	if err := s.updateBootCount(prevDefault, first, newDefault); err != nil {
 		return fmt.Errorf("boot configuration written, but updating the boot counter: %w", err)
 	}
 	if opts.PostClean {
