@@ -100,6 +100,9 @@ func (g *grub2) WriteConfig(ctx context.Context, sysroot string, bootversion int
 		newConfig = filepath.Join(sysroot, fmt.Sprintf("boot/loader.%d/grub.cfg", bootversion))
 	}
 
+	// Image-based systems often ship no grub-mkconfig: then we write
+	// grub.cfg ourselves.
+	builtin := !set && !mkconfigFound(sysroot, entries)
 	cmd := exec.CommandContext(ctx, exe, "-o", newConfig)
 	cmd.Env = append(os.Environ(), fmt.Sprintf("_OSTREE_GRUB2_BOOTVERSION=%d", bootversion))
 	if g.efiConfig != "" {
@@ -122,7 +125,11 @@ func (g *grub2) WriteConfig(ctx context.Context, sysroot string, bootversion int
 		cmd.Dir = "/"
 		cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: root, Unshareflags: syscall.CLONE_NEWNS}
 	}
-	if err := runTool(cmd); err != nil {
+	if builtin {
+		if err := writeBuiltinGrub(sysroot, newConfig, entries); err != nil {
+			return err
+		}
+	} else if err := runTool(cmd); err != nil {
 		return err
 	}
 
