@@ -72,7 +72,7 @@ func setupHealthRun(in *Invocation) func([]string) error {
 		var markErr error
 		if rec.Result == health.ResultGood {
 			in.Printf("health: boot is GOOD\n")
-			markErr = withSysrootLock(in, s, func() error { return s.MarkBootGood(in.Ctx) })
+			markErr = withSysrootLock(in, s, func() error { return markGood(in, s, booted) })
 			if markErr != nil {
 				in.Printf("health: marking the boot good: %s\n", errorText(markErr))
 			}
@@ -131,7 +131,7 @@ func commitFallback(in *Invocation, s *sysroot.Sysroot, booted *sysroot.Deployme
 		}
 		failed := defaultDeployment(s)
 		if failed == nil || !failed.Equal(def) {
-			return fmt.Errorf("the default deployment changed to %v while committing the fallback from %s", failed, def.Name())
+			return fmt.Errorf("the default deployment changed to %s while committing the fallback from %s", nameOf(failed), def.Name())
 		}
 		return s.CommitFallback(in.Ctx, failed, reason)
 	})
@@ -192,6 +192,27 @@ func shouldReboot(c sysroot.BootCountState, fellBack, bootedIsDefault bool, depl
 		return false, "there is no other deployment to fall back to"
 	}
 	return true, ""
+}
+
+// markGood marks the boot good when the booted deployment is the default:
+// the counter belongs to the default, and a deployment made the default
+// while the checks ran has not been tested by this boot.
+func markGood(in *Invocation, s *sysroot.Sysroot, booted *sysroot.Deployment) error {
+	if err := s.Load(in.Ctx); err != nil {
+		return err
+	}
+	if def := defaultDeployment(s); !booted.Equal(def) {
+		in.Printf("health: the default deployment is %s, not the booted one; leaving the boot counter alone\n", nameOf(def))
+		return nil
+	}
+	return s.MarkBootGood(in.Ctx)
+}
+
+func nameOf(d *sysroot.Deployment) string {
+	if d == nil {
+		return "none"
+	}
+	return d.Name()
 }
 
 // rebootMachine is reboot; tests see the call instead.

@@ -237,3 +237,42 @@ func TestHealthHiddenFromHelp(t *testing.T) {
 		t.Fatalf("ostree --help lists health:\n%s", out)
 	}
 }
+
+// TestHealthRunOlderDeploymentByHand: booting the previous deployment by
+// hand tests nothing about the counted default, so the counter stays;
+// when the default never reached its checks, the fallback says so.
+func TestHealthRunOlderDeploymentByHand(t *testing.T) {
+	testutil.RequiresRoot(t)
+	w := newAdminWorld(t)
+	env := filepath.Join(w.physical, "boot/grub/grubenv")
+	if err := os.MkdirAll(filepath.Dir(env), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := grubenv.Write(env, grubenv.New()); err != nil {
+		t.Fatal(err)
+	}
+	adminRun(t, "admin", "deploy", "--sysroot="+w.physical, "--os=testos", adminTestRef)
+	if err := grubenv.Update(env, func(e *grubenv.Env) error { return e.Set("boot_counter", "2") }); err != nil {
+		t.Fatal(err)
+	}
+	root := w.bootSim(t, w.c1+".0")
+	sr, rt := "--sysroot="+root, "--root="+root
+	out := adminRun(t, "health", "run", sr, rt)
+	mustContain(t, "health run", out, "health: boot is GOOD\n",
+		"health: the default deployment is "+w.c2+".0, not the booted one; leaving the boot counter alone\n")
+	if got := grubVar(t, env, "boot_counter") + " " + grubVar(t, env, "boot_success"); got != "2 0" {
+		t.Errorf("a manual boot of the old deployment touched the counter: boot_counter boot_success = %s", got)
+	}
+
+	// The new default crashed before its checks on every attempt.
+	if err := grubenv.Update(env, func(e *grubenv.Env) error { return e.Set("boot_counter", "-1") }); err != nil {
+		t.Fatal(err)
+	}
+	out = adminRun(t, "health", "run", sr, rt)
+	reason := "did not finish booting after 3 attempts"
+	mustContain(t, "health run", out, "did not boot ("+reason+"); making "+w.c1+".0 the default\n", "health: boot is GOOD\n")
+	mustContain(t, "admin status", adminRun(t, "admin", "status", sr), "    Health: rolled back: "+reason+"\n")
+	if got := grubVar(t, env, "boot_counter") + " " + grubVar(t, env, "boot_success"); got != "<unset> 1" {
+		t.Errorf("after the fallback boot: boot_counter boot_success = %s", got)
+	}
+}
