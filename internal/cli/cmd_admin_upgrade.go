@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -46,7 +47,7 @@ func sysrootPuller(in *Invocation, r *repo.Repo) sysroot.PullFunc {
 // setupAdminUpgrade is `ostree admin upgrade`.
 func setupAdminUpgrade(in *Invocation) func([]string) error {
 	var osname, overrideCommit string
-	var reboot, allowDowngrade, pullOnly, deployOnly, stage bool
+	var reboot, allowDowngrade, pullOnly, deployOnly, stage, allowFailed bool
 	in.String("os", 0, "OSNAME", "Use a different operating system root than the current one", &osname)
 	in.Flag("reboot", 'r', "Reboot after a successful upgrade", &reboot)
 	in.Flag("allow-downgrade", 0, "Permit deployment of chronologically older trees", &allowDowngrade)
@@ -54,6 +55,7 @@ func setupAdminUpgrade(in *Invocation) func([]string) error {
 	in.Flag("pull-only", 0, "Do not create a deployment, just download", &pullOnly)
 	in.Flag("deploy-only", 0, "Do not pull, only deploy", &deployOnly)
 	in.Flag("stage", 0, "Enable staging (finalization at reboot time)", &stage)
+	in.Flag("allow-failed", 0, "Deploy a commit even if it was rolled back after failing health checks", &allowFailed)
 	return func(args []string) error {
 		s, release, err := in.OpenSysroot(adminFlags{Superuser: true})
 		if err != nil {
@@ -70,7 +72,7 @@ func setupAdminUpgrade(in *Invocation) func([]string) error {
 		if err != nil {
 			return err
 		}
-		u.Stage = stage
+		u.Stage, u.AllowFailed = stage, allowFailed
 		sysroot.RemoveTransientState(u.Origin)
 		if overrideCommit != "" {
 			u.Origin.SetString("origin", "override-commit", overrideCommit)
@@ -95,6 +97,10 @@ func setupAdminUpgrade(in *Invocation) func([]string) error {
 		}
 		if !pullOnly {
 			if _, err := u.Deploy(in.Ctx); err != nil {
+				var failed *sysroot.FailedCommitError
+				if errors.As(err, &failed) {
+					return fmt.Errorf("%w; use --allow-failed to deploy it anyway", err)
+				}
 				return err
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/gostree/gostree/internal/bootloader"
 	"github.com/gostree/gostree/internal/grubenv"
 	"github.com/gostree/gostree/internal/health"
 )
@@ -113,8 +114,7 @@ func (s *Sysroot) CommitFallback(ctx context.Context, failed *Deployment, reason
 	if failed == nil {
 		return fmt.Errorf("committing fallback: no failed deployment given")
 	}
-	store := health.OpenStore(s.Abs(filepath.Join("ostree/deploy", failed.Stateroot, "var")))
-	err := store.MarkFailed(failed.Csum, health.FailedCommit{
+	err := s.healthStore(failed.Stateroot).MarkFailed(failed.Csum, health.FailedCommit{
 		Commit: failed.Csum, Deployment: failed.Name(), Stateroot: failed.Stateroot,
 		When: time.Now().UTC(), Reason: reason,
 	})
@@ -131,6 +131,11 @@ func (s *Sysroot) CommitFallback(ctx context.Context, failed *Deployment, reason
 		}
 	}
 	return s.disarmBootCount()
+}
+
+// healthStore is the health record store in stateroot's var.
+func (s *Sysroot) healthStore(stateroot string) *health.Store {
+	return health.OpenStore(s.Abs(filepath.Join("ostree/deploy", stateroot, "var")))
 }
 
 // updateBootCount runs once a deployment list is committed: a new
@@ -153,6 +158,8 @@ func (s *Sysroot) updateBootCount(prevDefault, newDefault *Deployment, isNew boo
 	if err != nil {
 		return err
 	}
+	// Our grub.cfg counts down with an if-chain of this length.
+	n = min(n, bootloader.GrubMaxBootCounter)
 	return grubenv.Update(env, func(e *grubenv.Env) error {
 		if err := e.Set(envBootCounter, strconv.Itoa(n)); err != nil {
 			return err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/gostree/gostree/internal/health"
 	"github.com/gostree/gostree/internal/keyfile"
 	"github.com/gostree/gostree/internal/object"
 	"github.com/gostree/gostree/internal/pull"
@@ -31,6 +32,42 @@ type Upgrader struct {
 	// Stage makes Deploy stage the deployment for finalization at
 	// shutdown (as OSTREE_EX_STAGE_DEPLOYMENTS does).
 	Stage bool
+	// AllowFailed lets Deploy deploy a commit the stateroot's health
+	// store lists as rolled back, and then drops it from that list.
+	AllowFailed bool
+}
+
+// FailedCommitError refuses a commit that was rolled back before.
+type FailedCommitError struct {
+	Failed health.FailedCommit
+}
+
+func (e *FailedCommitError) Error() string {
+	msg := fmt.Sprintf("Commit %s was rolled back on %s", e.Failed.Commit, e.Failed.When.Format("2006-01-02"))
+	if e.Failed.Reason != "" {
+		msg += ": " + e.Failed.Reason
+	}
+	return msg
+}
+
+// checkFailed refuses NewRevision when the health store lists it as
+// failed, unless AllowFailed; it reports whether it is listed.
+func (u *Upgrader) checkFailed() (bool, error) {
+	failed, err := u.s.healthStore(u.Stateroot).FailedCommits()
+	if err != nil {
+		return false, err
+	}
+	f, ok := failed[u.NewRevision.String()]
+	if !ok {
+		return false, nil
+	}
+	if !u.AllowFailed {
+		if f.Commit == "" {
+			f.Commit = u.NewRevision.String()
+		}
+		return true, &FailedCommitError{Failed: f}
+	}
+	return true, nil
 }
 
 // NewUpgrader prepares an upgrade of stateroot ("" for the booted one).
@@ -172,8 +209,24 @@ func (u *Upgrader) Pull(ctx context.Context, fetch PullFunc, synthetic, allowOld
 }
 
 // Deploy deploys NewRevision over the merge deployment and makes it the
-// default.
+// default. A commit the health store lists as rolled back is refused
+// unless AllowFailed, which also takes it off the list once deployed.
 func (u *Upgrader) Deploy(ctx context.Context) (*Deployment, error) {
+	listed, err := u.checkFailed()
+	if err != nil {
+		return nil, err
+	}
+	d, err := u.deploy(ctx)
+	if err != nil || !listed {
+		return d, err
+	}
+	if err := u.s.healthStore(u.Stateroot).ClearFailed(u.NewRevision.String()); err != nil {
+		return d, fmt.Errorf("deployed %s, but clearing its failed record: %w", u.NewRevision, err)
+	}
+	return d, nil
+}
+
+func (u *Upgrader) deploy(ctx context.Context) (*Deployment, error) {
 	// libostree's experimental switch stages too.
 	if u.Stage || os.Getenv("OSTREE_EX_STAGE_DEPLOYMENTS") != "" {
 		res, err := u.s.StageTree(ctx, DeployOptions{Stateroot: u.Stateroot, Commit: u.NewRevision, Origin: u.Origin, Merge: u.Merge}, StageOptions{})
