@@ -61,6 +61,12 @@ func TestPrepareBadInput(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, want: "deployment's directory $D/usr does not exist"},
+		{name: "usr_is_a_link", setup: func(t *testing.T, f *fixture) {
+			if err := os.RemoveAll(f.deploy + "/usr"); err != nil {
+				t.Fatal(err)
+			}
+			mustSymlink(t, "/usr", f.deploy+"/usr")
+		}, want: "deployment's $D/usr is not a directory"},
 		{name: "sysroot_not_mounted", sysroot: "$B/elsewhere", setup: func(t *testing.T, f *fixture) {
 			if err := os.Mkdir(f.base+"/elsewhere", 0o755); err != nil {
 				t.Fatal(err)

@@ -301,7 +301,8 @@ func exists(p string) bool {
 	return err == nil
 }
 
+// isDir reports whether p is a directory and not a link to one.
 func isDir(p string) bool {
-	fi, err := os.Stat(p)
+	fi, err := os.Lstat(p)
 	return err == nil && fi.IsDir()
 }

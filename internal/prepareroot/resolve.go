@@ -68,9 +68,11 @@ func ResolveDeployment(sysroot, target string) (*Deployment, error) {
 	return d, nil
 }
 
-// requireDir fails unless p is a directory (following symlinks).
+// requireDir fails unless p is a directory. A symbolic link is refused:
+// the mounts made on these paths must stay inside the sysroot, and a link
+// would resolve against the initramfs' root.
 func requireDir(p, what string) error {
-	fi, err := os.Stat(p)
+	fi, err := os.Lstat(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("%s directory %s does not exist", what, p)
 	}
