@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/gostree/gostree/internal/errdefs"
@@ -14,6 +15,7 @@ import (
 
 type showOpts struct {
 	related, sizes, raw, noByteswap bool
+	listMeta, listDet, printHex     bool
 	variantType, metaKey, detKey    string
 	gpgHome, gpgVerifyRemote        string
 	json                            bool
@@ -23,7 +25,10 @@ func setupShow(in *Invocation) func([]string) error {
 	var o showOpts
 	in.Flag("print-related", 0, `Show the "related" commits`, &o.related)
 	in.String("print-variant-type", 0, "TYPE", "Memory map OBJECT (in this case a filename) to the GVariant type string", &o.variantType)
+	in.Flag("list-metadata-keys", 0, "List the available metadata keys", &o.listMeta)
 	in.String("print-metadata-key", 0, "KEY", "Print string value of metadata key", &o.metaKey)
+	in.Flag("print-hex", 0, "For byte array valued keys, output an unquoted hexadecimal string", &o.printHex)
+	in.Flag("list-detached-metadata-keys", 0, "List the available detached metadata keys", &o.listDet)
 	in.String("print-detached-metadata-key", 0, "KEY", "Print string value of detached metadata key", &o.detKey)
 	in.Flag("print-sizes", 0, "Show the commit size metadata", &o.sizes)
 	in.Flag("raw", 0, "Show raw variant data", &o.raw)
@@ -84,10 +89,34 @@ func runShow(in *Invocation, r *repo.Repo, o *showOpts, rev string, out *strings
 		if !ok {
 			return fmt.Errorf("No such metadata key '%s'", key)
 		}
+		if b, isBytes := v.Value.([]byte); isBytes && o.printHex {
+			fmt.Fprintf(out, "%x\n", b)
+			return nil
+		}
 		if o.noByteswap {
 			out.WriteString(gvariant.Print(v.Type, v.Value, true) + "\n")
 		} else {
 			out.WriteString(dumpVariant(v.Type, v.Value))
+		}
+		return nil
+
+	case o.listDet || o.listMeta:
+		c, err := resolve()
+		if err != nil {
+			return err
+		}
+		md, err := showMetadata(in, r, c, o.listDet)
+		if err != nil {
+			return err
+		}
+		// Sorted, as the reference lists them, not in stored order.
+		keys := make([]string, len(md))
+		for i, e := range md {
+			keys[i] = e.Key
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			out.WriteString(k + "\n")
 		}
 		return nil
 
@@ -324,4 +353,24 @@ func showJSON(in *Invocation, r *repo.Repo, o *showOpts, rev string) error {
 		return err
 	}
 	return writeJSON(in.Stdout, j)
+}
+
+// showMetadata is commit c's metadata, or its detached metadata, which
+// must exist.
+func showMetadata(in *Invocation, r *repo.Repo, c object.Checksum, detached bool) (object.Metadata, error) {
+	if !detached {
+		cm, err := r.LoadCommit(in.Ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		return cm.Metadata, nil
+	}
+	md, err := r.LoadDetachedMetadata(in.Ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if md == nil {
+		return nil, fmt.Errorf("No detached metadata for commit %s", c)
+	}
+	return md, nil
 }
