@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -157,7 +158,10 @@ func (p *plan) assemble(m *mounts) error {
 		return err
 	}
 	if p.unlocked {
-		opts := fmt.Sprintf("lowerdir=%s/usr,upperdir=%s/.usr-ovl-upper,workdir=%s/.usr-ovl-work", tmp, tmp, tmp)
+		opts, err := overlayOptions(tmp+"/usr", tmp+"/.usr-ovl-upper", tmp+"/.usr-ovl-work")
+		if err != nil {
+			return err
+		}
 		if err := m.mount("overlay", tmp+"/usr", "overlay", unix.MS_SILENT, opts); err != nil {
 			return err
 		}
@@ -262,7 +266,10 @@ func (p *plan) mountEtc(m *mounts) error {
 			}
 		}
 		p.transientEtc = dir
-		opts := fmt.Sprintf("lowerdir=%s/usr/etc,upperdir=%s/upper,workdir=%s/work", p.tmp, dir, dir)
+		opts, err := overlayOptions(p.tmp+"/usr/etc", dir+"/upper", dir+"/work")
+		if err != nil {
+			return err
+		}
 		return m.mount("overlay", etc, "overlay", unix.MS_SILENT, opts)
 	case p.Config.SysrootReadonly:
 		if err := m.bind(etc, etc, false); err != nil {
@@ -299,6 +306,17 @@ func (p *plan) writeRunFiles(m *mounts) error {
 func exists(p string) bool {
 	_, err := os.Lstat(p)
 	return err == nil
+}
+
+// overlayOptions is the option string of an overlay mount. The kernel
+// splits it at commas and colons, so paths holding them cannot be used.
+func overlayOptions(lower, upper, work string) (string, error) {
+	for _, p := range []string{lower, upper, work} {
+		if strings.ContainsAny(p, ",:\\") {
+			return "", fmt.Errorf("overlay directory %s: a comma, colon or backslash in the path cannot be passed to the kernel", p)
+		}
+	}
+	return fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work), nil
 }
 
 // isDir reports whether p is a directory and not a link to one.
