@@ -74,7 +74,11 @@ func (h *deploymentHealth) line() string {
 	var s string
 	switch h.State {
 	case healthGood:
-		s = fmt.Sprintf("good (%s, %d checks)", h.When.Local().Format("2006-01-02 15:04"), h.Checks)
+		plural := "s"
+		if h.Checks == 1 {
+			plural = ""
+		}
+		s = fmt.Sprintf("good (%s, %d check%s)", h.When.Local().Format("2006-01-02 15:04"), h.Checks, plural)
 	case healthRolledBack:
 		s = "rolled back: " + h.Reason
 	default:
