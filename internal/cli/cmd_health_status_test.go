@@ -19,7 +19,7 @@ func statusHealthWorld(t *testing.T) (*adminWorld, *health.Store, string) {
 }
 
 func TestAdminStatusWithoutHealthIsUnchanged(t *testing.T) {
-	w, st, dep := statusHealthWorld(t)
+	w, st, _ := statusHealthWorld(t)
 	sr := "--sysroot=" + w.physical
 	before := adminRun(t, "admin", "status", sr)
 	beforeJSON := adminRun(t, "admin", "status", "--json", sr)
@@ -44,7 +44,6 @@ func TestAdminStatusWithoutHealthIsUnchanged(t *testing.T) {
 	if got := adminRun(t, "admin", "status", sr); got != before {
 		t.Fatalf("status with a broken store:\n%s\nwant:\n%s", got, before)
 	}
-	_ = dep
 }
 
 func TestAdminStatusShowsHealth(t *testing.T) {
