@@ -296,3 +296,17 @@ func BenchmarkCheck(b *testing.B) {
 		}
 	}
 }
+
+func TestOverlongLineIsCut(t *testing.T) {
+	root := t.TempDir()
+	writeScript(t, root, "usr/lib/greenboot/check/required.d/10-long.sh",
+		"head -c 200000 /dev/zero | tr '\\\\0' x; echo; echo after\n", 0o644)
+	res, ok, _ := run(t, root, "")
+	if !ok {
+		t.Fatalf("%+v", res)
+	}
+	lines := strings.Split(res[0].Output, "\n")
+	if len(lines) != 3 || len(lines[0]) != maxLine || lines[1] != "after" {
+		t.Fatalf("output tail: %d lines, first %d bytes", len(lines), len(lines[0]))
+	}
+}
