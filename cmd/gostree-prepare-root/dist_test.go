@@ -157,3 +157,41 @@ func verifyUnits(t *testing.T, dest string) {
 		}
 	}
 }
+
+// TestDracutModule sources the dracut module in bash with dracut's
+// installer functions replaced by ones that record their arguments, and
+// checks what it asks dracut to put into the image.
+func TestDracutModule(t *testing.T) {
+	bash := testutil.RequiresTool(t, "bash")
+	initdir := t.TempDir()
+	script := `set -eu
+initdir=$1 systemdsystemunitdir=/usr/lib/systemd/system systemdsystemconfdir=/etc/systemd/system
+require_binaries() { echo "require_binaries $*"; }
+inst_binary() { echo "inst_binary $*"; }
+inst_simple() { echo "inst_simple $*"; }
+ln_r() { echo "ln_r $*"; }
+. "$2"
+check && echo "check: 0"
+echo "depends: $(depends)"
+install
+test -d "$initdir/etc/systemd/system/initrd-root-fs.target.wants" && echo "wants dir made"
+`
+	cmd := exec.Command(bash, "-c", script, "bash", initdir, filepath.Join(repoRoot, "dist/dracut/50gostree/module-setup.sh"))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	want := "require_binaries /usr/lib/gostree/gostree-prepare-root\ncheck: 0\ndepends: systemd\n" +
+		"inst_binary /usr/lib/gostree/gostree-prepare-root\n"
+	for _, conf := range []string{"/usr/lib/ostree/prepare-root.conf", "/etc/ostree/prepare-root.conf"} {
+		if _, err := os.Stat(conf); err == nil {
+			want += "inst_simple " + conf + "\n"
+		}
+	}
+	want += "inst_simple /usr/lib/systemd/system/gostree-prepare-root.service\n" +
+		"ln_r /usr/lib/systemd/system/gostree-prepare-root.service /etc/systemd/system/initrd-root-fs.target.wants/gostree-prepare-root.service\n" +
+		"wants dir made\n"
+	if string(out) != want {
+		t.Errorf("module-setup.sh asked for\n%s\nwant\n%s", out, want)
+	}
+}
