@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/gostree/gostree/internal/testutil"
 )
 
 // writeScript puts a script at ROOT/rel with the given mode.
@@ -308,5 +311,24 @@ func TestOverlongLineIsCut(t *testing.T) {
 	lines := strings.Split(res[0].Output, "\n")
 	if len(lines) != 3 || len(lines[0]) != maxLine || lines[1] != "after" {
 		t.Fatalf("output tail: %d lines, first %d bytes", len(lines), len(lines[0]))
+	}
+}
+
+// *.sh runs with bash when PATH has it, else with /bin/sh.
+func TestShellChoice(t *testing.T) {
+	testutil.RequiresTool(t, "bash")
+	root := t.TempDir()
+	writeScript(t, root, "usr/lib/greenboot/check/required.d/10-which.sh", "echo \"bash=${BASH_VERSION:+yes}\"\n", 0o644)
+	res, _, _ := run(t, root, "")
+	if res[0].Output != "bash=yes\n" {
+		t.Fatalf("with bash on PATH: %q", res[0].Output)
+	}
+	if out, _ := exec.Command("/bin/sh", "-c", "echo ${BASH_VERSION:+yes}").Output(); string(out) == "yes\n" {
+		return // /bin/sh is bash here: the fallback cannot be told apart
+	}
+	t.Setenv("PATH", t.TempDir())
+	res, _, _ = run(t, root, "")
+	if res[0].Output != "bash=\n" {
+		t.Fatalf("without bash on PATH: %q", res[0].Output)
 	}
 }
