@@ -14,6 +14,7 @@ import (
 
 type refsOpts struct {
 	del, list, alias, collections, force bool
+	revision                             bool // -r: each ref with its commit
 	create                               string
 	json                                 bool
 	listed                               []refJSON // what --json prints
@@ -31,6 +32,7 @@ func setupRefs(in *Invocation) func([]string) error {
 	var o refsOpts
 	in.Flag("delete", 0, "Delete refs which match PREFIX, rather than listing them", &o.del)
 	in.Flag("list", 0, "Do not remove the prefix from the refs", &o.list)
+	in.Flag("revision", 'r', "Show revisions in listing", &o.revision)
 	in.Flag("alias", 'A', "If used with --create, create an alias, otherwise just list aliases", &o.alias)
 	in.String("create", 0, "NEWREF", "Create a new ref for an existing commit", &o.create)
 	in.Flag("collections", 'c', "Enable listing collection IDs for refs", &o.collections)
@@ -125,6 +127,8 @@ func doRefs(in *Invocation, r *repo.Repo, o *refsOpts, prefix string, out *strin
 			}
 			if o.alias {
 				fmt.Fprintf(out, "%s -> %s\n", name, refs[name])
+			} else if o.revision {
+				fmt.Fprintf(out, "%s\t%s\n", name, refs[name])
 			} else {
 				fmt.Fprintf(out, "%s\n", name)
 			}
@@ -221,7 +225,11 @@ func doCollectionRefs(in *Invocation, r *repo.Repo, o *refsOpts, prefix string, 
 				o.listed = append(o.listed, refJSON{CollectionID: k.CollectionID, Ref: k.Ref, Checksum: refs[k]})
 				continue
 			}
-			fmt.Fprintf(out, "(%s, %s)\n", k.CollectionID, k.Ref)
+			if o.revision {
+				fmt.Fprintf(out, "(%s, %s)\t%s\n", k.CollectionID, k.Ref, refs[k])
+			} else {
+				fmt.Fprintf(out, "(%s, %s)\n", k.CollectionID, k.Ref)
+			}
 		}
 		return false, nil
 	case o.create != "":

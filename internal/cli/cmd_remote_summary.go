@@ -51,7 +51,8 @@ type remoteRefJSON struct {
 // NAME:REF.
 func setupRemoteRefs(in *Invocation) func([]string) error {
 	var cacheDir string
-	var asJSON bool
+	var asJSON, revision bool
+	in.Flag("revision", 'r', "Show revisions in listing", &revision)
 	in.String("cache-dir", 0, "", "Use custom cache dir", &cacheDir)
 	in.Flag("json", 0, "Print a JSON array of {remote, ref, checksum}", &asJSON)
 	return func(args []string) error {
@@ -84,7 +85,11 @@ func setupRemoteRefs(in *Invocation) func([]string) error {
 		}
 		var b strings.Builder
 		for _, rf := range refs {
-			fmt.Fprintf(&b, "%s:%s\n", name, rf.Name)
+			if revision {
+				fmt.Fprintf(&b, "%s:%s\t%s\n", name, rf.Name, rf.Checksum)
+			} else {
+				fmt.Fprintf(&b, "%s:%s\n", name, rf.Name)
+			}
 		}
 		_, err = in.Stdout.Write([]byte(b.String()))
 		return err
