@@ -26,7 +26,8 @@ type Options struct {
 // byte-identical to `ostree export`: one member per directory, file and
 // symlink in libostree's order (each directory, then its files, then its
 // subdirectories), the commit timestamp as every mtime, numeric owners
-// and no extended attributes (the GNU format has none).
+// and no extended attributes (the GNU format has none). Regular files
+// sharing a content object after the first are hard links to it.
 func Tar(ctx context.Context, r *repo.Repo, commit object.Checksum, w io.Writer, opts Options) error {
 	tw := &tarWriter{w: w}
 	if err := writeTree(ctx, r, commit, tw, opts); err != nil {
@@ -57,7 +58,7 @@ func writeTree(ctx context.Context, r *repo.Repo, commit object.Checksum, tw *ta
 			return fmt.Errorf("export %s: %w", opts.Subpath, repo.ErrNotDirectory)
 		}
 	}
-	e := &exporter{ctx: ctx, r: r, opts: opts, mtime: int64(c.Timestamp), root: root.Path, tw: tw}
+	e := &exporter{ctx: ctx, r: r, opts: opts, mtime: int64(c.Timestamp), root: root.Path, tw: tw, first: map[object.Checksum]string{}}
 	return e.dir(root)
 }
 
@@ -68,6 +69,10 @@ type exporter struct {
 	mtime int64
 	root  string
 	tw    *tarWriter
+	// first names the member that carried each regular file's content;
+	// later files with the same content object become hard links to it,
+	// as libostree 2025.2 exports them (2022.7 repeated the data).
+	first map[object.Checksum]string
 }
 
 // name is the member name of a tree path: relative to the exported root
@@ -134,6 +139,11 @@ func (e *exporter) file(f repo.TreeEntry) error {
 		th.typeflag, th.linkname = typeSymlink, h.Target
 		return e.tw.writeHeader(th)
 	}
+	if target, ok := e.first[f.Content]; ok {
+		th.typeflag, th.linkname = typeHardlink, target
+		return e.tw.writeHeader(th)
+	}
+	e.first[f.Content] = th.name
 	th.typeflag, th.size = typeReg, size
 	if err := e.tw.writeHeader(th); err != nil {
 		return err

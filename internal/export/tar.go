@@ -24,6 +24,7 @@ const (
 	offGname       = 297
 	longLinkName   = "././@LongLink"
 	typeReg        = '0'
+	typeHardlink   = '1'
 	typeSymlink    = '2'
 	typeDir        = '5'
 	typeLongName   = 'L'
