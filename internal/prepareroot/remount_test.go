@@ -3,10 +3,14 @@ package prepareroot
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/gostree/gostree/internal/testutil"
 )
 
 // remountFixture is a booted system's view after switch-root: a root with
@@ -26,10 +30,20 @@ func newRemountFixture(t *testing.T, rootRO bool) *remountFixture {
 		}
 	}
 	mountTmpfs(t, f.root)
-	for _, d := range []string{"sysroot", "etc", "var"} {
+	for _, d := range []string{"sysroot", "etc", "var", "usr", "run"} {
 		if err := os.Mkdir(filepath.Join(f.root, d), 0o755); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// Enough for the reference ostree-remount to run chrooted in root.
+	for _, l := range []string{"lib", "lib64"} {
+		mustSymlink(t, "usr/"+l, filepath.Join(f.root, l))
+	}
+	if err := unix.Mount("/usr", f.root+"/usr", "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount(f.run, f.root+"/run", "", unix.MS_BIND, ""); err != nil {
+		t.Fatal(err)
 	}
 	mountTmpfs(t, base+"/phys")
 	bindRO(t, base+"/phys", f.root+"/sysroot")
@@ -107,6 +121,63 @@ func TestRemount(t *testing.T) {
 			b, err := os.ReadFile(filepath.Join(f.run, BootedFile))
 			if err != nil || tc.wantBootedFileEmpty != (len(b) == 0) {
 				t.Errorf("%s: %d bytes, %v", BootedFile, len(b), err)
+			}
+		})
+	}
+}
+
+// TestRemountLikeReference runs libostree 2022.7's ostree-remount chrooted
+// into one fixture and Remount on another, and compares which of
+// /sysroot, /etc and /var end up writable.
+func TestRemountLikeReference(t *testing.T) {
+	const reference = "/usr/lib/ostree/ostree-remount"
+	tests := []struct {
+		name   string
+		rootRO bool
+		stamp  bool
+	}{
+		{name: "sysroot_rw"},
+		{name: "sysroot_ro_stamp", stamp: true},
+		{name: "root_read_only", rootRO: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if !inNamespace(t) {
+				return
+			}
+			if _, err := os.Stat(reference); err != nil {
+				testutil.Skip(t, "reference ostree-remount (Debian ostree-boot) not installed: "+err.Error())
+			}
+			var got [2]string
+			for i := range got {
+				f := newRemountFixture(t, tc.rootRO)
+				if tc.stamp {
+					mustWrite(t, filepath.Join(f.run, SysrootROStamp), "")
+				}
+				if i == 0 {
+					cmd := exec.Command(reference)
+					cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: f.root}
+					cmd.Dir = "/"
+					if out, err := cmd.CombinedOutput(); err != nil {
+						t.Fatalf("%s: %v\n%s", reference, err, out)
+					}
+				} else if err := Remount(RemountOptions{Root: f.root, RunDir: f.run}); err != nil {
+					t.Fatal(err)
+				}
+				for _, d := range []string{"sysroot", "etc", "var"} {
+					state := "rw"
+					if errors.Is(writeErr(filepath.Join(f.root, d)), unix.EROFS) {
+						state = "ro"
+					}
+					got[i] += "/" + d + " " + state + "\n"
+				}
+				if !exists(filepath.Join(f.run, BootedFile)) {
+					got[i] += "no " + BootedFile + "\n"
+				}
+			}
+			t.Logf("after remount:\n%s", got[1])
+			if got[0] != got[1] {
+				t.Errorf("reference:\n%s\ngostree:\n%s", got[0], got[1])
 			}
 		})
 	}
