@@ -32,13 +32,16 @@ func Main(args []string, stdout, stderr io.Writer) int {
 type env struct {
 	prepare   Options // Sysroot and Cmdline come from the arguments
 	remount   RemountOptions
-	generator GeneratorOptions // Cmdline comes from cmdlineFile
+	generator GeneratorOptions // Cmdline is read from the cmdline file
 	cmdline   string           // "/proc/cmdline"
 }
 
 func run(args []string, e env, stdout, stderr io.Writer) int {
 	if e.cmdline == "" {
 		e.cmdline = "/proc/cmdline"
+	}
+	if len(args) == 0 {
+		args = []string{NamePrepare}
 	}
 	name, rest := NamePrepare, args[1:]
 	switch filepath.Base(args[0]) {
@@ -69,7 +72,7 @@ func run(args []string, e env, stdout, stderr io.Writer) int {
 		}
 	default:
 		err = runPrepare(rest, e, stdout)
-		if err == errUsage {
+		if errors.Is(err, errUsage) {
 			return fail(stderr, name, usage)
 		}
 	}
