@@ -66,7 +66,7 @@ func newSystemdDisk(t *testing.T, k *Kit) *systemdDisk {
 	}
 	sd := &systemdDisk{k: k, dir: filepath.Join(k.Work, "systemd"), stateroot: "os"}
 	sd.img = filepath.Join(sd.dir, "sysroot.img")
-	t.Cleanup(func() { RemoveTree(sd.dir) })
+	removeLater(t, sd.dir)
 	tree, repo, sysroot := filepath.Join(sd.dir, "tree"), filepath.Join(sd.dir, "build"), filepath.Join(sd.dir, "sysroot")
 	if err := PrepareSystemdTree(ctx, tarball, tree, k.TreeInputs()); err != nil {
 		t.Fatal(err)
