@@ -167,29 +167,34 @@ func TestPrepareLegacyRepoConfigReadonly(t *testing.T) {
 }
 
 func TestPrepareTransientEtc(t *testing.T) {
-	if !inNamespace(t) {
-		return
-	}
-	f := newFixture(t)
-	f.conf(t, ConfigFiles[1], "[etc]", "transient=true")
-	prepare(t, f)
-	b := checkRoot(t, f, false)
-	dir := filepath.Join(f.run, "ostree/transient-etc")
-	if b.TransientEtc != dir {
-		t.Errorf("transient-etc = %q, want %q", b.TransientEtc, dir)
-	}
-	if _, err := os.Stat(f.sysroot + "/etc/from-usr-etc"); err != nil {
-		t.Errorf("/etc is not an overlay of usr/etc: %v", err)
-	}
-	if _, err := os.Stat(f.sysroot + "/etc/from-etc"); err == nil {
-		t.Error("/etc shows the deployment's persistent etc")
-	}
-	mustWrite(t, f.sysroot+"/etc/new", "x")
-	if _, err := os.Stat(dir + "/upper/new"); err != nil {
-		t.Errorf("a write to /etc did not land in the transient upper: %v", err)
-	}
-	if _, err := os.Stat(f.sysroot + "/sysroot/ostree/deploy/os/deploy/" + testCsum + ".0/etc/new"); err == nil {
-		t.Error("a write to transient /etc reached the deployment")
+	for _, readonly := range []bool{false, true} {
+		name := map[bool]string{false: "sysroot_rw", true: "sysroot_ro"}[readonly]
+		t.Run(name, func(t *testing.T) {
+			if !inNamespace(t) {
+				return
+			}
+			f := newFixture(t)
+			f.conf(t, ConfigFiles[1], "[etc]", "transient=true", "[sysroot]", "readonly="+map[bool]string{false: "0", true: "1"}[readonly])
+			prepare(t, f)
+			b := checkRoot(t, f, readonly)
+			dir := filepath.Join(f.run, "ostree/transient-etc")
+			if b.TransientEtc != dir {
+				t.Errorf("transient-etc = %q, want %q", b.TransientEtc, dir)
+			}
+			if _, err := os.Stat(f.sysroot + "/etc/from-usr-etc"); err != nil {
+				t.Errorf("/etc is not an overlay of usr/etc: %v", err)
+			}
+			if _, err := os.Stat(f.sysroot + "/etc/from-etc"); err == nil {
+				t.Error("/etc shows the deployment's persistent etc")
+			}
+			mustWrite(t, f.sysroot+"/etc/new", "x")
+			if _, err := os.Stat(dir + "/upper/new"); err != nil {
+				t.Errorf("a write to /etc did not land in the transient upper: %v", err)
+			}
+			if _, err := os.Stat(f.sysroot + "/sysroot/ostree/deploy/os/deploy/" + testCsum + ".0/etc/new"); err == nil {
+				t.Error("a write to transient /etc reached the deployment")
+			}
+		})
 	}
 }
 
