@@ -221,3 +221,38 @@ func TestGrubenvFallbackCommitted(t *testing.T) {
 		t.Fatalf("boot after CommitFallback picked entry %d", got)
 	}
 }
+
+// TestGrubenvArmedByFinalize: staging does not arm (the boot entries do
+// not change), finalization at shutdown does, with the attempts of the
+// staged deployment's /etc (carried over from the booted one).
+func TestGrubenvArmedByFinalize(t *testing.T) {
+	ref := testutil.ReferenceOstree(t)
+	ctx := context.Background()
+	physical, c1, c2 := newTestSysroot(t, ref)
+	env := withGrubenv(t, physical)
+	d1 := deploy(t, physical, c1)
+	h := simBoot(t, physical, d1)
+	if err := h.open(t).MarkBootGood(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(h.root, "etc/greenboot"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(h.root, "etc/greenboot/greenboot.conf"), []byte("GREENBOOT_MAX_BOOT_ATTEMPTS=2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stageOn(t, h, c2, StageOptions{})
+	if got := envVar(t, env, "boot_counter"); got != "<unset>" {
+		t.Fatalf("staging armed the counter: %s", got)
+	}
+	if err := h.open(t).FinalizeStaged(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := envVar(t, env, "boot_counter") + " " + envVar(t, env, "boot_success"); got != "2 0" {
+		t.Fatalf("after finalize: %s, want 2 0", got)
+	}
+	st, err := h.open(t).BootCountState()
+	if err != nil || st != (BootCountState{Backend: "grubenv", Armed: true, Left: 2}) {
+		t.Fatalf("BootCountState = %+v, %v", st, err)
+	}
+}
