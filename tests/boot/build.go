@@ -37,7 +37,7 @@ func BuildBinaries(ctx context.Context, dir string) (*Binaries, error) {
 	}
 	b := &Binaries{Gostree: filepath.Join(dir, "gostree"), PrepareRoot: filepath.Join(dir, "gostree-prepare-root")}
 	for out, pkg := range map[string]string{b.Gostree: "./cmd/gostree", b.PrepareRoot: "./cmd/gostree-prepare-root"} {
-		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, pkg)
+		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
 		cmd.Dir = root
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if msg, err := cmd.CombinedOutput(); err != nil {

@@ -11,7 +11,7 @@ import (
 // config needs are loaded here, from the ISO.
 const isoConfig = `serial --unit=0 --speed=115200
 terminal_input serial console
-terminal_output serial console
+terminal_output serial
 insmod part_msdos
 insmod ext2
 insmod loadenv

@@ -32,6 +32,7 @@ type Run struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
 	lines   []string
+	times   []time.Time // when each line arrived
 	partial string
 	exited  bool
 	exitErr error
@@ -92,6 +93,9 @@ func (r *Run) read(out io.Reader, log io.Writer) {
 			s := r.partial + ansi.ReplaceAllString(string(buf[:n]), "")
 			parts := strings.Split(s, "\n")
 			r.lines = append(r.lines, parts[:len(parts)-1]...)
+			for range parts[:len(parts)-1] {
+				r.times = append(r.times, time.Now())
+			}
 			r.partial = parts[len(parts)-1]
 			r.cond.Broadcast()
 			r.mu.Unlock()
@@ -107,6 +111,7 @@ func (r *Run) read(out io.Reader, log io.Writer) {
 	r.mu.Lock()
 	if r.partial != "" {
 		r.lines = append(r.lines, r.partial)
+		r.times = append(r.times, time.Now())
 		r.partial = ""
 	}
 	r.exited, r.exitErr, r.ended = true, werr, time.Now()
@@ -206,4 +211,50 @@ func (r *Run) tailLocked(n int) string {
 		l = l[len(l)-n:]
 	}
 	return strings.Join(l, "\n")
+}
+
+// Boot is the console of one boot of the guest: from the firmware's banner
+// to the next one (a reboot) or qemu's exit.
+type Boot struct {
+	Start, End time.Time
+	Lines      []string
+	Times      []time.Time // when each line arrived
+}
+
+// At returns the seconds from the boot's start to the first line
+// containing s, or -1.
+func (b Boot) At(s string) float64 {
+	for i, l := range b.Lines {
+		if strings.Contains(l, s) {
+			return b.Times[i].Sub(b.Start).Seconds()
+		}
+	}
+	return -1
+}
+
+// bootStart is the first line SeaBIOS prints on every reset.
+var bootStart = regexp.MustCompile(`SeaBIOS \(version`)
+
+// Boots splits the console into boots.
+func (r *Run) Boots() []Boot {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []Boot
+	for i, l := range r.lines {
+		if bootStart.MatchString(l) || len(out) == 0 {
+			if len(out) > 0 {
+				out[len(out)-1].End = r.times[i]
+			}
+			out = append(out, Boot{Start: r.times[i]})
+		}
+		out[len(out)-1].Lines = append(out[len(out)-1].Lines, l)
+		out[len(out)-1].Times = append(out[len(out)-1].Times, r.times[i])
+	}
+	if len(out) > 0 {
+		out[len(out)-1].End = time.Now()
+		if r.exited {
+			out[len(out)-1].End = r.ended
+		}
+	}
+	return out
 }

@@ -56,8 +56,9 @@ func (o *SysrootOptions) defaults() {
 }
 
 // DefaultKargs boot the small-init guests: root on the first virtio disk,
-// console on the serial port, reboot 5 s after a panic.
-var DefaultKargs = []string{"root=/dev/vda", "rw", "console=ttyS0", "panic=5", "init=" + TestInitPath}
+// console on the serial port (quiet: printing to the emulated UART is
+// slow), reboot 5 s after a panic.
+var DefaultKargs = []string{"root=/dev/vda", "rw", "console=ttyS0", "quiet", "panic=5", "init=" + TestInitPath}
 
 // MakeSysroot creates a sysroot in dir (init-fs, os-init, the remote) and
 // deploys Ref from buildRepo with the grub2 backend and grubenv boot

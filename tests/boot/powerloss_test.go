@@ -1,0 +1,145 @@
+package boot
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// upgradeTo is an actions.sh that upgrades (staged or not) until target is
+// booted; a non-staged upgrade reboots at once, a staged one is finalized
+// by the test init just before poweroff.
+func upgradeTo(target string, stage bool) string {
+	if stage {
+		return fmt.Sprintf("if [ \"$VERSION\" != %s ]; then echo UPGRADE-BEGIN; gostree admin upgrade --stage; echo \"UPGRADE-END rc=$?\"; fi\n", target)
+	}
+	return fmt.Sprintf("if [ \"$VERSION\" != %s ]; then echo UPGRADE-BEGIN; gostree admin upgrade; echo \"UPGRADE-END rc=$?\"; reboot -f; fi\n", target)
+}
+
+var (
+	upgradeBeginRe  = regexp.MustCompile(`^UPGRADE-BEGIN$`)
+	upgradeEndRe    = regexp.MustCompile(`^UPGRADE-END rc=`)
+	finalizeStartRe = regexp.MustCompile(`^FINALIZE-START$`)
+)
+
+// TestPowerLoss (f) cuts the power at spread-out points of an upgrade in
+// the guest and once while a staged deployment is finalized. After each
+// cut the sysroot's repository passes gostree fsck and the next boot comes
+// up in the old or the new deployment.
+func TestPowerLoss(t *testing.T) {
+	k := sharedKit(t)
+	t0 := time.Now()
+	conf := greenboot(okConf, okCheck)
+	g := newGuest(t, k, "powerloss", OSVersion{Version: "p0", Files: conf})
+
+	// A full upgrade first, to learn how long one takes.
+	g.version(t, OSVersion{Version: "p1", Files: conf})
+	r := g.boot(t, "f-calibrate", upgradeTo("p1", false), runTimeout)
+	if got := versions(r); got != "p0,p1" {
+		t.Fatalf("calibration: booted %s, want p0,p1; console tail:\n%s", got, r.Tail(40))
+	}
+	d := span(t, r, upgradeBeginRe, upgradeEndRe)
+	t.Logf("an upgrade in the guest takes %.1fs", d.Seconds())
+
+	allowed := []string{"p1"} // what the next boot may come up in
+	for i, frac := range []float64{0.05, 0.2, 0.35, 0.5, 0.7, 0.9} {
+		target := fmt.Sprintf("p%d", i+2)
+		g.version(t, OSVersion{Version: target, Files: conf})
+		name := fmt.Sprintf("f-cut-%d%%", int(frac*100))
+		booted := g.cut(t, name, upgradeTo(target, false), allowed, upgradeBeginRe, time.Duration(frac*float64(d)))
+		allowed = []string{booted, target}
+	}
+	g.version(t, OSVersion{Version: "ps", Files: conf})
+	booted := g.cut(t, "f-cut-finalize", upgradeTo("ps", true), allowed, finalizeStartRe, 300*time.Millisecond)
+	allowed = []string{booted, "ps"}
+
+	// One last boot: it must come up, and its health run must pass.
+	r = g.boot(t, "f-after", "", runTimeout)
+	bs := boots(r)
+	if len(bs) != 1 || !contains(allowed, bs[0].Version) || !bs[0].has("HEALTH-END rc=0") {
+		t.Fatalf("last boot: booted %s, want one good boot of %v; console tail:\n%s", versions(r), allowed, r.Tail(40))
+	}
+	t.Logf("power loss scenario: %.1fs total", time.Since(t0).Seconds())
+}
+
+// cut boots the guest, checks the first boot is one of allowed, waits for
+// the marker, cuts the power after delay, and checks the sysroot on the
+// host. It returns the version that was booted.
+func (g *guest) cut(t *testing.T, name, actions string, allowed []string, marker *regexp.Regexp, delay time.Duration) string {
+	t.Helper()
+	r := g.start(t, name, actions)
+	if _, _, err := r.WaitFor(bootedRe, 0, runTimeout); err != nil {
+		r.Kill()
+		t.Fatalf("%s: %v", name, err)
+	}
+	first := boots(r)[0]
+	if !contains(allowed, first.Version) {
+		r.Kill()
+		t.Fatalf("%s: came up in %s after the previous power cut, want one of %v; console tail:\n%s", name, first.Version, allowed, r.Tail(40))
+	}
+	if _, _, err := r.WaitFor(marker, 0, runTimeout); err != nil {
+		r.Kill()
+		t.Fatalf("%s: %v", name, err)
+	}
+	time.Sleep(delay)
+	r.Kill()
+	last := r.Lines()
+	t.Logf("%s: booted %s, power cut %s after /%s/; last console line %q", name, first.Version, delay.Round(10*time.Millisecond), marker, lastLine(last))
+	g.fsck(t)
+	g.with(t, func(dir string) error {
+		ctx := context.Background()
+		if out, err := g.k.Gostree.Run(ctx, "fsck", "--repo="+filepath.Join(dir, "ostree/repo")); err != nil {
+			t.Errorf("%s: gostree fsck of the sysroot repo after the power cut: %v\n%s", name, err, out)
+		}
+		if out, err := g.k.Gostree.Run(ctx, "admin", "status", "--sysroot="+dir); err != nil {
+			t.Errorf("%s: admin status after the power cut: %v\n%s", name, err, out)
+		}
+		return nil
+	})
+	if t.Failed() {
+		t.FailNow()
+	}
+	return first.Version
+}
+
+// span is the time between the first lines matching from and to.
+func span(t *testing.T, r *Run, from, to *regexp.Regexp) time.Duration {
+	t.Helper()
+	var a, b time.Time
+	for _, bt := range r.Boots() {
+		for i, l := range bt.Lines {
+			if a.IsZero() && from.MatchString(l) {
+				a = bt.Times[i]
+			}
+			if b.IsZero() && !a.IsZero() && to.MatchString(l) {
+				b = bt.Times[i]
+			}
+		}
+	}
+	if a.IsZero() || b.IsZero() {
+		t.Fatalf("no /%s/ ... /%s/ on the console; tail:\n%s", from, to, r.Tail(40))
+	}
+	return b.Sub(a)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func lastLine(lines []string) string {
+	for i := len(lines) - 1; i >= 0; i-- {
+		if s := strings.TrimSpace(lines[i]); s != "" {
+			return s
+		}
+	}
+	return ""
+}
