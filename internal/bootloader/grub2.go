@@ -126,7 +126,7 @@ func (g *grub2) WriteConfig(ctx context.Context, sysroot string, bootversion int
 		cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: root, Unshareflags: syscall.CLONE_NEWNS}
 	}
 	if builtin {
-		if err := writeBuiltinGrub(sysroot, newConfig, entries); err != nil {
+		if err := writeBuiltinGrub(sysroot, newConfig, entries, g.efiConfig != ""); err != nil {
 			return err
 		}
 	} else if err := runTool(cmd); err != nil {

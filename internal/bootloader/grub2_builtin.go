@@ -53,6 +53,9 @@ type BuiltinGrubOptions struct {
 	Timeout int
 	// EnvFile is the GRUB path of the grubenv; "" disables counting.
 	EnvFile string
+	// SearchRoot makes GRUB find the filesystem holding /boot by the
+	// default kernel's path first: an EFI GRUB starts on the ESP.
+	SearchRoot bool
 }
 
 // BuiltinGrubConfig writes a complete grub.cfg for entries (default
@@ -69,6 +72,11 @@ func BuiltinGrubConfig(w io.Writer, entries []*Config, opts BuiltinGrubOptions) 
 		if unit, speed, ok := serialConsole(entries[0].Value("options")); ok {
 			fmt.Fprintf(&b, "serial --unit=%d --speed=%d\n", unit, speed)
 			b.WriteString("terminal_input serial console\nterminal_output serial console\n")
+		}
+	}
+	if opts.SearchRoot && len(entries) > 0 {
+		if k, ok := entries[0].Get("linux"); ok {
+			fmt.Fprintf(&b, "search --no-floppy --file --set=root %s\n", shellQuote("/boot"+k))
 		}
 	}
 	fmt.Fprintf(&b, "set timeout=%d\n", opts.Timeout)
@@ -138,8 +146,8 @@ func mkconfigFound(sysroot string, entries []*Config) bool {
 
 // writeBuiltinGrub renders grub.cfg to path for a system without
 // grub-mkconfig; the caller syncs it and puts it in place.
-func writeBuiltinGrub(sysroot, path string, entries []*Config) error {
-	opts := BuiltinGrubOptions{}
+func writeBuiltinGrub(sysroot, path string, entries []*Config, efi bool) error {
+	opts := BuiltinGrubOptions{SearchRoot: efi}
 	for _, p := range grubenvFiles {
 		if _, err := os.Stat(filepath.Join(sysroot, p)); err == nil {
 			opts.EnvFile = "/" + p

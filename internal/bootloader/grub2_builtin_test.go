@@ -232,3 +232,35 @@ func writeText(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+// TestGrub2BuiltinEFI: on EFI the config replaces the one on the ESP and
+// first finds the filesystem holding the kernels.
+func TestGrub2BuiltinEFI(t *testing.T) {
+	unsetGrub2Exec(t)
+	root, entries := builtinSysroot(t, true, "")
+	mkfiles(t, root, "boot/efi/EFI/debian/")
+	cfg := filepath.Join(root, "boot/efi/EFI/debian/grub.cfg")
+	writeText(t, cfg, "previous\n")
+	if err := os.Remove(filepath.Join(root, "boot/grub/grub.cfg")); err != nil {
+		t.Fatal(err)
+	}
+	b, ok, err := probeGrub2(root)
+	if err != nil || !ok || b.IsAtomic() {
+		t.Fatalf("probe: %v %v %v", b, ok, err)
+	}
+	if err := b.WriteConfig(context.Background(), root, 1, entries); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "search --no-floppy --file --set=root '/boot/ostree/testos-7bd091ad6955c0e7ef41bab65adb016275664b55efc0d10a0c8cb263da3c1e4e/vmlinuz-3.6.0'\n"
+	if !bytes.Contains(got, []byte(want)) || !bytes.Contains(got, []byte("menuentry ")) {
+		t.Fatalf("EFI grub.cfg:\n%s", got)
+	}
+	if old, _ := os.ReadFile(filepath.Join(root, "boot/efi/EFI/debian/grub.cfg.old")); string(old) != "previous\n" {
+		t.Fatalf("grub.cfg.old %q", old)
+	}
+	scriptCheck(t, got)
+}
