@@ -342,6 +342,26 @@ func TestCheckoutRejectsEscapes(t *testing.T) {
 		{"whiteout of self", func(t *testing.T, txn *repo.Txn) (object.Checksum, object.Checksum) {
 			return writeRawTree(t, txn, object.DirTree{Files: []object.TreeFile{{Name: ".wh..", Checksum: fileSum}}}, entry{})
 		}, Options{Whiteouts: true, Overwrite: OverwriteUnionFiles}, nil, "Invalid self-referential filename '.'"},
+		{"empty name", func(t *testing.T, txn *repo.Txn) (object.Checksum, object.Checksum) {
+			return writeRawTree(t, txn, object.DirTree{Files: []object.TreeFile{{Name: "", Checksum: fileSum}}}, entry{})
+		}, Options{}, nil, "Invalid empty filename"},
+		{"dot dir", func(t *testing.T, txn *repo.Txn) (object.Checksum, object.Checksum) {
+			sub, meta := writeRawTree(t, txn, object.DirTree{Files: []object.TreeFile{{Name: "f", Checksum: fileSum}}}, entry{})
+			return writeRawTree(t, txn, object.DirTree{Dirs: []object.TreeDir{{Name: ".", Tree: sub, Meta: meta}}}, entry{})
+		}, Options{}, nil, "Invalid self-referential filename '.'"},
+		// A symlink "x" to outside, then a directory "x" whose files
+		// would land through it.
+		{"symlink and dir of one name", func(t *testing.T, txn *repo.Txn) (object.Checksum, object.Checksum) {
+			link, err := txn.WriteFile(context.Background(), &object.FileHeader{Mode: object.ModeLink | 0o777, Target: "../../outside"}, 0, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sub, meta := writeRawTree(t, txn, object.DirTree{Files: []object.TreeFile{{Name: "f", Checksum: fileSum}}}, entry{})
+			return writeRawTree(t, txn, object.DirTree{
+				Files: []object.TreeFile{{Name: "x", Checksum: link}},
+				Dirs:  []object.TreeDir{{Name: "x", Tree: sub, Meta: meta}},
+			}, entry{})
+		}, Options{}, nil, `"x" is both a file and a directory`},
 		{"planted symlink", func(t *testing.T, txn *repo.Txn) (object.Checksum, object.Checksum) {
 			sub, meta := writeRawTree(t, txn, object.DirTree{Files: []object.TreeFile{{Name: "f", Checksum: fileSum}}}, entry{})
 			return writeRawTree(t, txn, object.DirTree{Dirs: []object.TreeDir{{Name: "sub", Tree: sub, Meta: meta}}}, entry{})

@@ -67,7 +67,34 @@ func parseDirTreeFast(b []byte) (object.DirTree, bool) {
 		copy(meta[:], e[treeEnd:len(e)-2*ew])
 		t.Dirs = append(t.Dirs, object.TreeDir{Name: string(e[:sEnd-1]), Tree: tree, Meta: meta})
 	}
-	return t, true
+	return t, sortedAndDisjoint(t)
+}
+
+// sortedAndDisjoint reports whether both lists are strictly sorted and
+// no name is both a file and a directory (say a symlink "x" and a
+// directory "x", whose files would be written through the link).
+func sortedAndDisjoint(t object.DirTree) bool {
+	for i := 1; i < len(t.Files); i++ {
+		if t.Files[i-1].Name >= t.Files[i].Name {
+			return false
+		}
+	}
+	for i := 1; i < len(t.Dirs); i++ {
+		if t.Dirs[i-1].Name >= t.Dirs[i].Name {
+			return false
+		}
+	}
+	for i, j := 0, 0; i < len(t.Files) && j < len(t.Dirs); {
+		switch f, d := t.Files[i].Name, t.Dirs[j].Name; {
+		case f == d:
+			return false
+		case f < d:
+			i++
+		default:
+			j++
+		}
+	}
+	return true
 }
 
 // splitArray splits an array of variable-size, byte-aligned elements.

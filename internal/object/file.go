@@ -158,8 +158,23 @@ func UnmarshalArchiveHeader(b []byte) (*FileHeader, uint64, []byte, error) {
 	if h.Xattrs, err = xattrsFromValue(f[6]); err != nil {
 		return nil, 0, nil, fmt.Errorf("%w: %v", ErrCorruptFile, err)
 	}
+	// Refused here, on every read: a device or fifo mode would otherwise
+	// reach checkouts as an empty regular file.
+	if f := h.Mode & ModeFmt; f != ModeReg && f != ModeLink {
+		return nil, 0, nil, archiveModeError(h.Mode)
+	}
 	return h, bits.ReverseBytes64(f[0].(uint64)), rest, nil
 }
+
+// archiveModeError is a .filez header whose mode is neither a regular
+// file nor a symlink; it reads as libostree words it.
+type archiveModeError uint32
+
+func (e archiveModeError) Error() string {
+	return fmt.Sprintf("Corrupted archive file; invalid mode %d", uint32(e))
+}
+
+func (e archiveModeError) Unwrap() error { return ErrCorruptFile }
 
 // ReadArchiveHeader reads a .filez header from r and returns the header,
 // the payload size, and a reader of the decompressed payload (empty for
@@ -263,6 +278,10 @@ func UnmarshalBareUserMeta(b []byte) (*FileHeader, error) {
 	h := &FileHeader{UID: be32(f[0].(uint32)), GID: be32(f[1].(uint32)), Mode: be32(f[2].(uint32))}
 	if h.Xattrs, err = xattrsFromValue(f[3]); err != nil {
 		return nil, fmt.Errorf("user.ostreemeta: %w", err)
+	}
+	// libostree aborts on these; we refuse them as corrupt.
+	if f := h.Mode & ModeFmt; f != ModeReg && f != ModeLink {
+		return nil, fmt.Errorf("user.ostreemeta: invalid mode %d: %w", h.Mode, ErrCorruptFile)
 	}
 	return h, nil
 }
