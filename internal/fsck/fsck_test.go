@@ -1,6 +1,7 @@
 package fsck_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -237,6 +238,8 @@ func TestStructure(t *testing.T) {
 		{"path traversal", object.DirTree{Files: []object.TreeFile{{Name: "../afile"}}}, object.DirMeta{Mode: object.ModeDir | 0o755}, "Invalid / in filename ../afile"},
 		{"dot", object.DirTree{Dirs: []object.TreeDir{{Name: "."}}}, object.DirMeta{Mode: object.ModeDir | 0o755}, "Invalid self-referential filename '.'"},
 		{"dotdot", object.DirTree{Dirs: []object.TreeDir{{Name: ".."}}}, object.DirMeta{Mode: object.ModeDir | 0o755}, "Invalid path uplink filename '..'"},
+		{"empty name", object.DirTree{Files: []object.TreeFile{{Name: ""}}}, object.DirMeta{Mode: object.ModeDir | 0o755}, "Invalid empty filename"},
+		{"file and dir of one name", object.DirTree{Files: []object.TreeFile{{Name: "x"}}, Dirs: []object.TreeDir{{Name: "x"}}}, object.DirMeta{Mode: object.ModeDir | 0o755}, `"x" is both a file and a directory`},
 		{"dirmeta not a directory", object.DirTree{}, object.DirMeta{Mode: object.ModeReg | 0o644}, "Invalid directory metadata mode 33188; not a directory"},
 		{"dirmeta stray bits", object.DirTree{}, object.DirMeta{Mode: object.ModeDir | 0o1000000}, "invalid bits in mode"},
 	} {
@@ -411,5 +414,25 @@ func TestParentRepo(t *testing.T) {
 	_, res, err := runFsck(t, child, fsck.Options{})
 	if err != nil || res.Commits != 2 {
 		t.Errorf("fsck of a child repo = %+v, %v; want 2 commits verified", res, err)
+	}
+}
+
+// A content object whose header gives a character-device mode is
+// reported by name, as libostree reports it.
+func TestDeviceModeObject(t *testing.T) {
+	r, cs := setup(t, repo.ModeArchive)
+	a := traverse.TestFileName(t, r, cs[1], "firstfile")
+	var b bytes.Buffer
+	if err := object.WriteArchive(&b, &object.FileHeader{Mode: 0o20644}, 0, strings.NewReader(""), 1); err != nil {
+		t.Fatal(err)
+	}
+	traverse.TestOverwrite(t, r, a, b.Bytes())
+	rec, _, err := runFsck(t, r, fsck.Options{All: true})
+	if err == nil {
+		t.Fatal("fsck passed")
+	}
+	want := fmt.Sprintf("fsck content object %s: Corrupted archive file; invalid mode 8612", a.Checksum)
+	if !strings.Contains(rec.problemsText(), want) {
+		t.Errorf("problems %q lack %q", rec.problems, want)
 	}
 }

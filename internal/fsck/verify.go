@@ -111,6 +111,7 @@ func validateStructure(t object.Type, b []byte) error {
 			return errors.New("Not normal form")
 		}
 		f := v.([]any)
+		files := map[string]bool{}
 		for _, e := range f[0].([]any) {
 			p := e.([]any)
 			if err := validateFilename(p[0].(string)); err != nil {
@@ -119,11 +120,17 @@ func validateStructure(t object.Type, b []byte) error {
 			if err := checkCsum(p[1].([]byte)); err != nil {
 				return err
 			}
+			files[p[0].(string)] = true
 		}
 		for _, e := range f[1].([]any) {
 			p := e.([]any)
 			if err := validateFilename(p[0].(string)); err != nil {
 				return err
+			}
+			// Stricter than libostree's fsck, which passes this tree
+			// that no checkout can write.
+			if files[p[0].(string)] {
+				return fmt.Errorf("Invalid dirtree: %q is both a file and a directory", p[0].(string))
 			}
 			if err := checkCsum(p[1].([]byte)); err != nil {
 				return err
@@ -155,9 +162,13 @@ func checkCsum(b []byte) error {
 	return nil
 }
 
-// validateFilename is libostree's ot_util_filename_validate.
+// validateFilename is libostree's ot_util_filename_validate, plus the
+// empty name.
 func validateFilename(name string) error {
 	switch {
+	case name == "":
+		// libostree's fsck lets this pass; its checkout then fails.
+		return errors.New("Invalid empty filename")
 	case name == ".":
 		return errors.New("Invalid self-referential filename '.'")
 	case name == "..":
