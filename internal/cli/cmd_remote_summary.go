@@ -117,6 +117,9 @@ func uniqueRefs(refs []summary.Ref) []summary.Ref {
 func setupRemoteSummary(in *Invocation) func([]string) error {
 	var cacheDir string
 	var raw bool
+	var q summaryQuery
+	in.Flag("list-metadata-keys", 0, "List the available metadata keys", &q.list)
+	in.String("print-metadata-key", 0, "KEY", "Print string value of metadata key", &q.key)
 	in.String("cache-dir", 0, "", "Use custom cache dir", &cacheDir)
 	in.Flag("raw", 0, "Show raw variant data", &raw)
 	return func(args []string) error {
@@ -134,6 +137,9 @@ func setupRemoteSummary(in *Invocation) func([]string) error {
 		}
 		if data == nil {
 			return errors.New("Remote server has no summary file")
+		}
+		if q.active() {
+			return q.run(in, data)
 		}
 		out, err := dumpSummary(data, raw)
 		if err != nil {

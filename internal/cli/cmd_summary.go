@@ -27,6 +27,9 @@ func setupSummary(in *Invocation) func([]string) error {
 	in.Flag("update", 'u', "Update the summary", &update)
 	in.Flag("view", 'v', "View the local summary file", &view)
 	in.Flag("raw", 0, "View the raw bytes of the summary file", &raw)
+	var q summaryQuery
+	in.Flag("list-metadata-keys", 0, "List the available metadata keys", &q.list)
+	in.String("print-metadata-key", 0, "KEY", "Print string value of metadata key", &q.key)
 	in.Strings("gpg-sign", 0, "KEY-ID", "GPG Key ID to sign the summary with", &gpgSign)
 	in.String("gpg-homedir", 0, "HOMEDIR", "GPG Homedir to use when looking for keyrings", &gpgHome)
 	in.Strings("sign", 0, "KEY-ID", "Key ID to sign the summary with", &sign)
@@ -76,6 +79,15 @@ func setupSummary(in *Invocation) func([]string) error {
 			}
 			_, err = in.Stdout.Write([]byte(out))
 			return err
+		case q.active():
+			data, err := os.ReadFile(filepath.Join(r.Path(), "summary"))
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					return fmt.Errorf("openat(summary): No such file or directory")
+				}
+				return err
+			}
+			return q.run(in, data)
 		}
 		return fmt.Errorf("No option specified; use -u to update summary")
 	}
