@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -32,7 +33,7 @@ type commitFlags struct {
 	gpgSign                                       []string
 	gpgHomedir                                    string
 	sign                                          []string
-	signType                                      string
+	signFromFile, signType                        string
 	generateSizes, disableFsync                   bool
 	timestamp                                     string
 }
@@ -74,6 +75,7 @@ func setupCommit(in *Invocation) func([]string) error {
 	in.Strings("gpg-sign", 0, "KEY-ID", "GPG Key ID to sign the commit with", &f.gpgSign)
 	in.String("gpg-homedir", 0, "HOMEDIR", "GPG Homedir to use when looking for keyrings", &f.gpgHomedir)
 	in.Strings("sign", 0, "KEY_ID", "Sign the commit with", &f.sign)
+	in.String("sign-from-file", 0, "PATH", "Sign the commit with key from the provided file", &f.signFromFile)
 	in.String("sign-type", 0, "NAME", "Signature type to use (defaults to 'ed25519')", &f.signType)
 	in.Flag("generate-sizes", 0, "Generate size information along with commit metadata", &f.generateSizes)
 	in.Options = append(in.Options,
@@ -183,6 +185,13 @@ func runCommit(in *Invocation, f *commitFlags, args []string) error {
 	}
 	o.GPGSign, o.GPGHomedir = f.gpgSign, f.gpgHomedir
 	o.Sign, o.SignType = f.sign, f.signType
+	if f.signFromFile != "" {
+		keys, err := readSignKeysFile(f.signFromFile)
+		if err != nil {
+			return err
+		}
+		o.Sign = append(append([]string(nil), f.sign...), keys...)
+	}
 	buo := r.Mode() == repo.ModeBareUserOnly
 	if f.canonical || buo {
 		newMod().CanonicalPermissions = true
@@ -298,4 +307,28 @@ func checkSELinux(f *commitFlags, first commit.TreeSource) error {
 		}
 	}
 	return nil
+}
+
+// readSignKeysFile is --sign-from-file (libostree 2025.2): the secret
+// keys in PATH, one a line, as if each were given with --sign.
+func readSignKeysFile(path string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		abs, _ := filepath.Abs(path)
+		return nil, fmt.Errorf("Error opening file %s: %w", abs, err)
+	}
+	var keys []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			keys = append(keys, l)
+		}
+	}
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("no keys in %s", path)
+	}
+	return keys, nil
 }
