@@ -111,8 +111,8 @@ func (s *Sysroot) CommitFallback(ctx context.Context, failed *Deployment, reason
 	if booted == nil {
 		return fmt.Errorf("committing fallback: not booted into a deployment")
 	}
-	if failed == nil {
-		return fmt.Errorf("committing fallback: no failed deployment given")
+	if failed == nil || failed.Equal(booted) {
+		return fmt.Errorf("committing fallback: the failed deployment must be another than the booted one")
 	}
 	err := s.healthStore(failed.Stateroot).MarkFailed(failed.Csum, health.FailedCommit{
 		Commit: failed.Csum, Deployment: failed.Name(), Stateroot: failed.Stateroot,
@@ -139,15 +139,16 @@ func (s *Sysroot) healthStore(stateroot string) *health.Store {
 }
 
 // updateBootCount runs once a deployment list is committed: a new
-// deployment first arms the counter, an older one moved first disarms it,
-// an unchanged default leaves it alone. Arming after the commit means a
-// power loss in between boots the new default uncounted, never an old
-// default counted.
-func (s *Sysroot) updateBootCount(prevDefault, newDefault *Deployment, isNew bool) error {
-	if newDefault == nil || newDefault.Equal(prevDefault) {
+// deployment first arms the counter (when there is an entry 1 to fall
+// back to), an older one moved first disarms it, an unchanged default
+// leaves it alone. Arming after the commit means a power loss in between
+// boots the new default uncounted, never an old default counted.
+func (s *Sysroot) updateBootCount(prevDefault *Deployment, list []*Deployment, isNew bool) error {
+	if len(list) == 0 || list[0].Equal(prevDefault) {
 		return nil
 	}
-	if !isNew {
+	newDefault := list[0]
+	if !isNew || len(list) < 2 {
 		return s.disarmBootCount()
 	}
 	env, err := s.grubenvPath()

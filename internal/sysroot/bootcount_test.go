@@ -111,9 +111,14 @@ func TestGrubenvArming(t *testing.T) {
 	physical, c1, c2 := newTestSysroot(t, ref)
 	env := withGrubenv(t, physical)
 
+	// With nothing to fall back to, the first deployment is not counted.
 	deploy(t, physical, c1)
+	if got := envVar(t, env, "boot_counter"); got != "<unset>" {
+		t.Fatalf("after first deploy: boot_counter = %s", got)
+	}
+	deploy(t, physical, c2)
 	if got := envVar(t, env, "boot_counter") + " " + envVar(t, env, "boot_success"); got != "3 0" {
-		t.Fatalf("after first deploy: boot_counter boot_success = %s, want 3 0", got)
+		t.Fatalf("after second deploy: boot_counter boot_success = %s, want 3 0", got)
 	}
 	st, err := loadSysroot(t, physical).BootCountState()
 	if err != nil || st != (BootCountState{Backend: "grubenv", Armed: true, Left: 3}) {
@@ -126,10 +131,6 @@ func TestGrubenvArming(t *testing.T) {
 		t.Fatalf("after MarkBootGood: %s", got)
 	}
 
-	deploy(t, physical, c2)
-	if got := envVar(t, env, "boot_counter"); got != "3" {
-		t.Fatalf("second deploy: boot_counter = %s, want 3", got)
-	}
 	// The new deployment's greenboot.conf sets the attempts.
 	c3 := commitTree(t, ref, physical, "1.0.11", map[string]string{
 		"usr/etc/greenboot/greenboot.conf": "GREENBOOT_MAX_BOOT_ATTEMPTS=5\n",
@@ -198,6 +199,9 @@ func TestGrubenvFallbackCommitted(t *testing.T) {
 
 	h := simBoot(t, physical, s.Deployments[1])
 	s = h.open(t)
+	if err := s.CommitFallback(ctx, s.Booted, "x"); err == nil {
+		t.Fatal("CommitFallback accepted the booted deployment as the failed one")
+	}
 	if err := s.CommitFallback(ctx, s.Deployments[0], "required check 10-fail.sh failed (exit 1)"); err != nil {
 		t.Fatal(err)
 	}

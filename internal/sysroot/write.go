@@ -151,11 +151,8 @@ func (s *Sysroot) WriteDeployments(ctx context.Context, deps []*Deployment, opts
 		return err
 	}
 	crashpoint("write-after-finish")
-	var first *Deployment // none after undeploying the last one
-	if len(list) > 0 {
-		first = list[0]
-	}
-	if err := s.updateBootCount(prevDefault, first, newDefault); err != nil {
+	// list is empty after undeploying the last deployment.
+	if err := s.updateBootCount(prevDefault, list, newDefault); err != nil {
 		return fmt.Errorf("boot configuration written, but updating the boot counter: %w", err)
 	}
 	if opts.PostClean {
