@@ -62,7 +62,12 @@ func setupSummary(in *Invocation) func([]string) error {
 				}
 			}
 			if signer != nil {
-				return signSummary(in, r, signer, sign)
+				if err := signSummary(in, r, signer, sign); err != nil {
+					return err
+				}
+			}
+			if len(gpgSign) > 0 || signer != nil {
+				return matchSigMtime(r.Path())
 			}
 			return nil
 		case view || raw:
@@ -295,4 +300,18 @@ func signSummary(in *Invocation, r *repo.Repo, s signpkg.Signer, secrets []strin
 		return err
 	}
 	return fsx.WriteFileAtomic(filepath.Join(r.Path(), "summary.sig"), sig, 0o644, r.FsyncEnabled())
+}
+
+// matchSigMtime gives summary.sig the summary's modification time, as
+// libostree 2025.2 does, so that caches keyed on it see one pair.
+func matchSigMtime(repoPath string) error {
+	fi, err := os.Stat(filepath.Join(repoPath, "summary"))
+	if err != nil {
+		return err
+	}
+	sig := filepath.Join(repoPath, "summary.sig")
+	if err := os.Chtimes(sig, fi.ModTime(), fi.ModTime()); err != nil {
+		return fmt.Errorf("setting the time of summary.sig: %w", err)
+	}
+	return nil
 }
