@@ -15,10 +15,10 @@ m usr_write=$(touch /usr/.probe 2>/dev/null && echo allowed || echo refused)
 m etc_write=$(touch /etc/.probe 2>/dev/null && rm /etc/.probe && echo allowed || echo refused)
 block mountinfo cat /proc/self/mountinfo
 block gostree-status gostree admin status
-t0=$(now)
+now; t0=$NOW
 gostree health run --no-reboot >/tmp/health.out 2>&1
 rc=$?
-t1=$(now)
+now; t1=$NOW
 m health_run_us=$(( (t1 - t0) / 1000 ))
 m health_rc=$rc
 echo BOOTTEST-DONE

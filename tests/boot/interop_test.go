@@ -69,7 +69,7 @@ type smallDisk struct {
 	entry                 *BootEntry
 }
 
-func newSmallDisk(t *testing.T, k *Kit, dir string, in TreeInputs, byReference bool) *smallDisk {
+func newSmallDisk(t testing.TB, k *Kit, dir string, in TreeInputs, byReference bool) *smallDisk {
 	t.Helper()
 	ctx := context.Background()
 	d := &smallDisk{k: k, dir: dir, img: filepath.Join(dir, "sysroot.img"), stateroot: "os"}
@@ -127,7 +127,7 @@ func referenceSysroot(ctx context.Context, ostree, sysroot, repo, stateroot stri
 
 // boot runs the disk once on a snapshot (through GRUB unless extra has
 // -kernel) and returns the report and the run.
-func (d *smallDisk) boot(t *testing.T, extra []string) (*Report, *Run) {
+func (d *smallDisk) boot(t testing.TB, extra []string) (*Report, *Run) {
 	t.Helper()
 	m := &Machine{ISO: d.k.ISO, Disks: []string{d.img}, ConsoleLog: filepath.Join(d.dir, "console.log"), Extra: append(extra, "-snapshot")}
 	r, err := m.Start(context.Background())
