@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -168,8 +169,8 @@ func median(v []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-func minOf(v []float64) float64 { s := append([]float64(nil), v...); sort.Float64s(s); return s[0] }
-func maxOf(v []float64) float64 { s := append([]float64(nil), v...); sort.Float64s(s); return s[len(s)-1] }
+func minOf(v []float64) float64 { return slices.Min(v) }
+func maxOf(v []float64) float64 { return slices.Max(v) }
 
 func msList(us []float64) string {
 	ms := make([]float64, len(us))
