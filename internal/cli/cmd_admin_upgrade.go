@@ -97,11 +97,7 @@ func setupAdminUpgrade(in *Invocation) func([]string) error {
 		}
 		if !pullOnly {
 			if _, err := u.Deploy(in.Ctx); err != nil {
-				var failed *sysroot.FailedCommitError
-				if errors.As(err, &failed) {
-					return fmt.Errorf("%w; use --allow-failed to deploy it anyway", err)
-				}
-				return err
+				return failedCommitHint(err)
 			}
 		}
 		if reboot {
@@ -114,9 +110,10 @@ func setupAdminUpgrade(in *Invocation) func([]string) error {
 // setupAdminSwitch is `ostree admin switch REFSPEC`.
 func setupAdminSwitch(in *Invocation) func([]string) error {
 	var osname string
-	var reboot bool
+	var reboot, allowFailed bool
 	in.Flag("reboot", 'r', "Reboot after switching trees", &reboot)
 	in.String("os", 0, "OSNAME", "Use a different operating system root than the current one", &osname)
+	in.Flag("allow-failed", 0, "Deploy a commit even if it was rolled back after failing health checks", &allowFailed)
 	return func(args []string) error {
 		s, release, err := in.OpenSysroot(adminFlags{Superuser: true})
 		if err != nil {
@@ -167,8 +164,9 @@ func setupAdminSwitch(in *Invocation) func([]string) error {
 		if _, err := u.Pull(in.Ctx, sysrootPuller(in, r), false, true); err != nil {
 			return err
 		}
+		u.AllowFailed = allowFailed
 		if _, err := u.Deploy(in.Ctx); err != nil {
-			return err
+			return failedCommitHint(err)
 		}
 		fmt.Fprintf(in.Stdout, "Deleting ref '%s:%s'\n", old.Remote, old.Ref)
 		if err := r.SetRef(in.Ctx, old.Remote, old.Ref, nil); err != nil {
@@ -179,4 +177,14 @@ func setupAdminSwitch(in *Invocation) func([]string) error {
 		}
 		return nil
 	}
+}
+
+// failedCommitHint points a refusal to deploy a rolled-back commit at
+// the flag that overrides it.
+func failedCommitHint(err error) error {
+	var failed *sysroot.FailedCommitError
+	if errors.As(err, &failed) {
+		return fmt.Errorf("%w; use --allow-failed to deploy it anyway", err)
+	}
+	return err
 }

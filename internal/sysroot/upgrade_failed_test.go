@@ -56,4 +56,19 @@ func TestUpgradeRefusesFailedCommit(t *testing.T) {
 	if _, ok := failed[c2]; ok || len(failed) != 1 {
 		t.Fatalf("failed list after --allow-failed: %v", failed)
 	}
+
+	// switch refuses the same way.
+	c3 := f.commit(t, ref, "testos/other", "3", treeSpec{content: 3})
+	if err := store.MarkFailed(c3, health.FailedCommit{Commit: c3, When: when, Reason: "health checks failed"}); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, err = gs.try("admin", "switch", "--sysroot="+f.root, "--os=testos", "testos/other")
+	if want := "Commit " + c3 + " was rolled back on 2026-12-07: health checks failed; use --allow-failed"; err == nil || !strings.Contains(stderr, want) {
+		t.Fatalf("switch to a failed commit: err %v, stderr %q", err, stderr)
+	}
+	gs.run(t, "admin", "switch", "--sysroot="+f.root, "--os=testos", "--allow-failed", "testos/other")
+	deps = statusDeployments(gs.run(t, "admin", "status", "--sysroot="+f.root))
+	if len(deps) == 0 || deps[0] != "testos/"+c3+".0" {
+		t.Fatalf("deployments after switch --allow-failed %v", deps)
+	}
 }
