@@ -72,13 +72,9 @@ func newGuest(t *testing.T, k *Kit, name string, v1 OSVersion) *guest {
 	return g
 }
 
-// extraFiles are added to every guest version (local experiments).
-var extraFiles []File
-
 // version builds and commits a guest version; the ref moves to it.
 func (g *guest) version(t *testing.T, v OSVersion) string {
 	t.Helper()
-	v.Files = append(v.Files, extraFiles...)
 	ctx := context.Background()
 	tree := filepath.Join(g.dir, "tree-"+v.Version)
 	if err := BuildTree(ctx, tree, g.k.TreeInputs(), v); err != nil {

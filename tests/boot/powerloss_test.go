@@ -1,8 +1,11 @@
 package boot
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -24,6 +27,7 @@ var (
 	upgradeBeginRe  = regexp.MustCompile(`^UPGRADE-BEGIN$`)
 	upgradeEndRe    = regexp.MustCompile(`^UPGRADE-END rc=`)
 	finalizeStartRe = regexp.MustCompile(`^FINALIZE-START$`)
+	finalizeEndRe   = regexp.MustCompile(`^FINALIZE-END rc=`)
 )
 
 // TestPowerLoss (f) cuts the power at spread-out points of an upgrade in
@@ -33,28 +37,34 @@ var (
 func TestPowerLoss(t *testing.T) {
 	k := sharedKit(t)
 	t0 := time.Now()
-	conf := greenboot(okConf, okCheck)
-	g := newGuest(t, k, "powerloss", OSVersion{Version: "p0", Files: conf})
+	g := newGuest(t, k, "powerloss", heavyVersion(t, k, "p0"))
 
-	// A full upgrade first, to learn how long one takes.
-	g.version(t, OSVersion{Version: "p1", Files: conf})
-	r := g.boot(t, "f-calibrate", upgradeTo("p1", false), runTimeout)
+	// First a full upgrade (p1, rebooting at once), then a staged one (p2,
+	// finalized at poweroff), to learn how long each step takes.
+	g.version(t, heavyVersion(t, k, "p1"))
+	r := g.boot(t, "f-calibrate-1", upgradeTo("p1", false), runTimeout)
 	if got := versions(r); got != "p0,p1" {
 		t.Fatalf("calibration: booted %s, want p0,p1; console tail:\n%s", got, r.Tail(40))
 	}
 	d := span(t, r, upgradeBeginRe, upgradeEndRe)
-	t.Logf("an upgrade in the guest takes %.1fs", d.Seconds())
+	g.version(t, heavyVersion(t, k, "p2"))
+	r = g.boot(t, "f-calibrate-2", upgradeTo("p2", true), runTimeout)
+	if got := versions(r); got != "p1" || !r.Contains("FINALIZE-END rc=0") {
+		t.Fatalf("calibration: booted %s, want p1 staging and finalizing p2; console tail:\n%s", got, r.Tail(40))
+	}
+	fin := span(t, r, finalizeStartRe, finalizeEndRe)
+	t.Logf("in the guest an upgrade takes %.1fs, finalizing a staged one %.1fs", d.Seconds(), fin.Seconds())
 
-	allowed := []string{"p1"} // what the next boot may come up in
+	allowed := []string{"p2"} // what the next boot may come up in
 	for i, frac := range []float64{0.05, 0.2, 0.35, 0.5, 0.7, 0.9} {
-		target := fmt.Sprintf("p%d", i+2)
-		g.version(t, OSVersion{Version: target, Files: conf})
+		target := fmt.Sprintf("p%d", i+3)
+		g.version(t, heavyVersion(t, k, target))
 		name := fmt.Sprintf("f-cut-%d%%", int(frac*100))
 		booted := g.cut(t, name, upgradeTo(target, false), allowed, upgradeBeginRe, time.Duration(frac*float64(d)))
 		allowed = []string{booted, target}
 	}
-	g.version(t, OSVersion{Version: "ps", Files: conf})
-	booted := g.cut(t, "f-cut-finalize", upgradeTo("ps", true), allowed, finalizeStartRe, 300*time.Millisecond)
+	g.version(t, heavyVersion(t, k, "ps"))
+	booted := g.cut(t, "f-cut-finalize", upgradeTo("ps", true), allowed, finalizeStartRe, fin/2)
 	allowed = []string{booted, "ps"}
 
 	// One last boot: it must come up, and its health run must pass.
@@ -64,6 +74,56 @@ func TestPowerLoss(t *testing.T) {
 		t.Fatalf("last boot: booted %s, want one good boot of %v; console tail:\n%s", versions(r), allowed, r.Tail(40))
 	}
 	t.Logf("power loss scenario: %.1fs total", time.Since(t0).Seconds())
+}
+
+// heavyVersion is a guest version whose upgrade has real work: 6 MiB of new
+// content and an initramfs of its own (so a new /boot directory with a
+// copy of the kernel), to spread the power cuts over pull, checkout and
+// the boot files.
+func heavyVersion(t *testing.T, k *Kit, version string) OSVersion {
+	t.Helper()
+	filler := make([]byte, 6<<20)
+	if _, err := rand.Read(filler); err != nil {
+		t.Fatal(err)
+	}
+	base, err := os.ReadFile(k.Initramfs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The kernel looks for a further archive only at 4-byte offsets and
+	// skips zero padding.
+	for len(base)%4 != 0 {
+		base = append(base, 0)
+	}
+	initrd := append(base, newcArchive(map[string]string{"initramfs-version": version})...)
+	files := append(greenboot(okConf, okCheck),
+		File{Path: "usr/share/gostree-test/filler", Data: string(filler)},
+		File{Path: "usr/lib/modules/" + k.Kernel.Version + "/initramfs.img", Data: string(initrd)})
+	return OSVersion{Version: version, Files: files}
+}
+
+// newcArchive is an uncompressed cpio (newc) archive of files; the kernel
+// unpacks it after the compressed initramfs it is appended to.
+func newcArchive(files map[string]string) []byte {
+	var b bytes.Buffer
+	pad := func() {
+		for b.Len()%4 != 0 {
+			b.WriteByte(0)
+		}
+	}
+	entry := func(name string, mode uint32, data string) {
+		fmt.Fprintf(&b, "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X",
+			1, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(name)+1, 0)
+		b.WriteString(name + "\x00")
+		pad()
+		b.WriteString(data)
+		pad()
+	}
+	for name, data := range files {
+		entry(name, 0o100644, data)
+	}
+	entry("TRAILER!!!", 0, "")
+	return b.Bytes()
 }
 
 // cut boots the guest, checks the first boot is one of allowed, waits for

@@ -258,3 +258,13 @@ func (r *Run) Boots() []Boot {
 	}
 	return out
 }
+
+// Contains reports whether a console line contains s.
+func (r *Run) Contains(s string) bool {
+	for _, l := range r.Lines() {
+		if strings.Contains(l, s) {
+			return true
+		}
+	}
+	return false
+}
