@@ -72,6 +72,13 @@ func (c *checkouter) checkoutDir(parent *dirNode, parentFd int, name, path strin
 			return fmt.Errorf("mkdirat: %w", sysErr(err))
 		}
 		n.didExist = true
+		if parent != nil {
+			replaced, err := c.replaceNonDir(parentFd, name, path)
+			if err != nil {
+				return err
+			}
+			n.didExist = !replaced
+		}
 	}
 	fd, err := openDirAt(parentFd, name, parent == nil)
 	if err != nil {
@@ -198,4 +205,32 @@ func annotate(path string, err error) error {
 		return fmt.Errorf("checking out %s: %w", path, sysErr(err))
 	}
 	return err
+}
+
+// replaceNonDir handles a union checkout meeting a non-directory where
+// the tree has a directory. A symlink is replaced, never followed (2022.7
+// replaces it; 2025.2 follows it without --whiteouts, which can write
+// outside the destination); with --whiteouts anything else is replaced
+// too, as 2025.2 does. Otherwise the caller's open fails on it.
+func (c *checkouter) replaceNonDir(parentFd int, name, path string) (bool, error) {
+	var st unix.Stat_t
+	if err := unix.Fstatat(parentFd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return false, fmt.Errorf("checking out %s: %w", path, sysErr(err))
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		return false, nil
+	case unix.S_IFLNK:
+	default:
+		if !c.opts.Whiteouts {
+			return false, nil
+		}
+	}
+	if err := unix.Unlinkat(parentFd, name, 0); err != nil {
+		return false, fmt.Errorf("checking out %s: replacing a non-directory: %w", path, sysErr(err))
+	}
+	if err := unix.Mkdirat(parentFd, name, 0o700); err != nil {
+		return false, fmt.Errorf("mkdirat: %w", sysErr(err))
+	}
+	return true, nil
 }
