@@ -15,12 +15,17 @@ func init() {
 // setupAdminInitFS is `ostree admin init-fs PATH`.
 func setupAdminInitFS(in *Invocation) func([]string) error {
 	var modern bool
+	var epoch int
 	in.Flag("modern", 0, "Only create /boot and /ostree", &modern)
+	in.Int("epoch", 'E', "", "An integer value, defines initial state.  Must be in the range [0-1], inclusive.", &epoch)
 	return func(args []string) error {
 		if len(args) < 1 {
 			return Usage("PATH must be specified")
 		}
-		return sysroot.InitFS(in.Ctx, args[0], sysroot.InitFSOptions{Modern: modern})
+		// --epoch (2025.2): 1 and up mean --modern; 2 also makes
+		// ostree/ private (0700), whatever the help text says.
+		opts := sysroot.InitFSOptions{Modern: modern || epoch >= 1, PrivateOstree: epoch == 2}
+		return sysroot.InitFS(in.Ctx, args[0], opts)
 	}
 }
 

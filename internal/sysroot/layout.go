@@ -19,6 +19,8 @@ type InitFSOptions struct {
 	// Modern creates only boot/ and ostree/, not the traditional
 	// top-level directories.
 	Modern bool
+	// PrivateOstree makes ostree/ mode 0700 (init-fs --epoch=2).
+	PrivateOstree bool
 }
 
 type topDir struct {
@@ -61,7 +63,15 @@ func InitFS(ctx context.Context, path string, opts InitFSOptions) error {
 			return fmt.Errorf("chmod: tmp: %w", err)
 		}
 	}
-	return ensureInitialized(ctx, path)
+	if err := ensureInitialized(ctx, path); err != nil {
+		return err
+	}
+	if opts.PrivateOstree {
+		if err := os.Chmod(filepath.Join(path, "ostree"), 0o700); err != nil {
+			return fmt.Errorf("chmod: ostree: %w", err)
+		}
+	}
+	return nil
 }
 
 // ensureInitialized creates ostree/repo (mode bare) and ostree/deploy.
