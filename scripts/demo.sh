@@ -20,6 +20,8 @@ make_tree() { # make_tree DIR VERSION
   local d=$1 v=$2 kver=6.1.0
   [[ $v == 2.0 ]] && kver=6.1.5
   mkdir -p "$d/usr/bin" "$d/usr/lib/os" "$d/usr/etc" "$d/usr/share/doc/demo"
+  # /var in a commit seeds the stateroot's shared /var on the first deploy.
+  mkdir -p "$d/var/lib"
   # A stand-in kernel and initramfs make the tree bootable: deploying
   # copies them to /boot and writes a boot loader entry for them.
   mkdir -p "$d/usr/lib/modules/$kver"
