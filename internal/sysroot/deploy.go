@@ -250,10 +250,15 @@ func (s *Sysroot) prepareEtc(ctx context.Context, d *Deployment, root string) er
 	etcExists := err == nil
 	_, err = os.Lstat(filepath.Join(root, "usr/etc"))
 	usrEtcExists := err == nil
-	if etcExists {
-		if usrEtcExists {
+	if etcExists && usrEtcExists {
+		// An empty /etc beside usr/etc is tolerated and dropped, as
+		// libostree 2025.2 does (2022.7 refused it).
+		if err := unix.Rmdir(filepath.Join(root, "etc")); err != nil {
 			return fmt.Errorf("Preparing /etc: Tree contains both /etc and /usr/etc")
 		}
+		etcExists = false
+	}
+	if etcExists {
 		if err := os.Rename(filepath.Join(root, "etc"), filepath.Join(root, "usr/etc")); err != nil {
 			return fmt.Errorf("Preparing /etc: %w", err)
 		}
