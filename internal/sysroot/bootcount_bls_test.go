@@ -189,3 +189,23 @@ func TestBLSBootCounting(t *testing.T) {
 		t.Fatalf("MarkBootGood over an existing entry: %v", err)
 	}
 }
+
+// FuzzParseEntryName: any name splits into a base and a counter that
+// put back together give the name again.
+func FuzzParseEntryName(f *testing.F) {
+	for _, s := range []string{"ostree-1-os.conf", "ostree-2-os+3.conf", "ostree-2-os+0-3.conf", "a+b+1-2.conf", "+.conf", "x+-1.conf", "x+1-.conf"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		if !strings.HasSuffix(name, ".conf") {
+			return
+		}
+		c := parseEntryName(name)
+		if c.base+c.suffx+".conf" != name {
+			t.Fatalf("%q split into %q + %q", name, c.base, c.suffx)
+		}
+		if c.ok != (c.suffx != "") || c.left < 0 || c.done < 0 {
+			t.Fatalf("%q: counter %+v", name, c)
+		}
+	})
+}
