@@ -23,11 +23,18 @@ func Read(path string) (*Env, error) {
 
 // Write replaces the block at path atomically: a temporary file in the
 // same directory, fsynced, renamed over path, and the directory fsynced.
-// A crash leaves either the old or the new block, never a torn one.
+// A crash leaves either the old or the new block, never a torn one. A
+// symlink at path (Fedora links /boot/grub2/grubenv to the ESP) is kept
+// and its target replaced.
 func Write(path string, e *Env) error {
 	data, err := e.Marshal()
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
+	}
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return err
 	}
 	perm := fs.FileMode(0o644)
 	if fi, err := os.Stat(path); err == nil {

@@ -182,3 +182,22 @@ func must(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
+
+func TestWriteThroughSymlink(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "efi", "grubenv")
+	link := filepath.Join(dir, "grub2", "grubenv")
+	must(t, os.MkdirAll(filepath.Dir(target), 0o755))
+	must(t, os.MkdirAll(filepath.Dir(link), 0o755))
+	must(t, Write(target, New()))
+	must(t, os.Symlink("../efi/grubenv", link))
+	must(t, Update(link, func(e *Env) error { return e.Set("boot_counter", "2") }))
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("symlink replaced: %v %v", fi, err)
+	}
+	e, err := Read(target)
+	must(t, err)
+	if v, _ := e.Get("boot_counter"); v != "2" {
+		t.Fatalf("target not updated: %q", v)
+	}
+}
