@@ -24,16 +24,14 @@ func Read(path string) (*Env, error) {
 // Write replaces the block at path atomically: a temporary file in the
 // same directory, fsynced, renamed over path, and the directory fsynced.
 // A crash leaves either the old or the new block, never a torn one. A
-// symlink at path (Fedora links /boot/grub2/grubenv to the ESP) is kept
-// and its target replaced.
+// relative symlink at path (Fedora links /boot/grub2/grubenv to the ESP)
+// is kept and its target replaced.
 func Write(path string, e *Env) error {
 	data, err := e.Marshal()
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if real, err := filepath.EvalSymlinks(path); err == nil {
-		path = real
-	} else if !errors.Is(err, fs.ErrNotExist) {
+	if path, err = followRelative(path); err != nil {
 		return err
 	}
 	perm := fs.FileMode(0o644)
@@ -104,4 +102,31 @@ func Update(path string, fn func(*Env) error) error {
 		return nil
 	}
 	return Write(path, e)
+}
+
+// followRelative resolves symlinks at path as long as they are relative.
+// An absolute one names a path of the system that boots, which need not
+// be this one (an image being built), so it is refused.
+func followRelative(path string) (string, error) {
+	for range 8 {
+		fi, err := os.Lstat(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return path, nil
+		}
+		if err != nil {
+			return "", err
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			return path, nil
+		}
+		target, err := os.Readlink(path)
+		if err != nil {
+			return "", err
+		}
+		if filepath.IsAbs(target) {
+			return "", fmt.Errorf("grubenv %s links to the absolute path %s: refusing to follow it", path, target)
+		}
+		path = filepath.Join(filepath.Dir(path), target)
+	}
+	return "", fmt.Errorf("grubenv %s: too many levels of symbolic links", path)
 }

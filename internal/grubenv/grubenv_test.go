@@ -201,3 +201,20 @@ func TestWriteThroughSymlink(t *testing.T) {
 		t.Fatalf("target not updated: %q", v)
 	}
 }
+
+func TestWriteRefusesAbsoluteSymlink(t *testing.T) {
+	dir := t.TempDir()
+	outside := filepath.Join(t.TempDir(), "grubenv")
+	must(t, Write(outside, New()))
+	before, _ := os.ReadFile(outside)
+	link := filepath.Join(dir, "grubenv")
+	must(t, os.Symlink(outside, link))
+	e := New()
+	must(t, e.Set("boot_counter", "1"))
+	if err := Write(link, e); err == nil || !strings.Contains(err.Error(), link) {
+		t.Fatalf("err %v", err)
+	}
+	if after, _ := os.ReadFile(outside); !bytes.Equal(before, after) {
+		t.Fatal("wrote through an absolute symlink")
+	}
+}
