@@ -3,6 +3,7 @@ package boot
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -150,15 +151,19 @@ func unpackKernel(ctx context.Context, cache, pkg, ver string) error {
 	if err := os.Rename(filepath.Join(x, "boot", "vmlinuz-"+ver), filepath.Join(stage, "vmlinuz")); err != nil {
 		return err
 	}
-	for _, m := range Modules {
-		found, _ := filepath.Glob(filepath.Join(x, "lib/modules", ver, "kernel/*/"+m+".ko.xz"))
-		more, _ := filepath.Glob(filepath.Join(x, "lib/modules", ver, "kernel/*/*/"+m+".ko.xz"))
-		more2, _ := filepath.Glob(filepath.Join(x, "lib/modules", ver, "kernel/*/*/*/"+m+".ko.xz"))
-		found = append(append(found, more...), more2...)
-		if len(found) != 1 {
-			return fmt.Errorf("%s: want one %s.ko.xz, found %d", pkg, m, len(found))
+	found := map[string][]string{}
+	filepath.WalkDir(filepath.Join(x, "lib/modules"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			name := strings.TrimSuffix(d.Name(), ".ko.xz")
+			found[name] = append(found[name], p)
 		}
-		if _, err := run(ctx, "", "bash", "-c", `xz -dc "$1" > "$2"`, "xz", found[0], filepath.Join(stage, "modules", m+".ko")); err != nil {
+		return nil
+	})
+	for _, m := range Modules {
+		if len(found[m]) != 1 {
+			return fmt.Errorf("%s: want one %s.ko.xz, found %d", pkg, m, len(found[m]))
+		}
+		if _, err := run(ctx, "", "bash", "-c", `xz -dc "$1" > "$2"`, "xz", found[m][0], filepath.Join(stage, "modules", m+".ko")); err != nil {
 			return err
 		}
 	}

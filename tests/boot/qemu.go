@@ -57,22 +57,20 @@ func (m *Machine) Start(ctx context.Context) (*Run, error) {
 	}
 	cmd.Stderr = cmd.Stdout
 	var log io.Writer = io.Discard
+	var logFile *os.File
 	if m.ConsoleLog != "" {
-		f, err := os.Create(m.ConsoleLog)
-		if err != nil {
+		if logFile, err = os.Create(m.ConsoleLog); err != nil {
 			return nil, err
 		}
-		defer func() {
-			if log == io.Discard {
-				f.Close()
-			}
-		}()
-		log = f
+		log = logFile
 	}
 	r := &Run{cmd: cmd, done: make(chan struct{})}
 	r.cond = sync.NewCond(&r.mu)
 	r.Started = time.Now()
 	if err := cmd.Start(); err != nil {
+		if logFile != nil {
+			logFile.Close()
+		}
 		return nil, fmt.Errorf("start qemu: %w", err)
 	}
 	go r.read(out, log)

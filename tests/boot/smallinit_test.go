@@ -1,6 +1,7 @@
 package boot
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -291,19 +292,9 @@ func lastRecord(t *testing.T, sysroot, deployment string) *recordJSON {
 
 func grubEnv(t *testing.T, g *guest) map[string]string {
 	t.Helper()
-	var env map[string]string
-	g.with(t, func(dir string) error {
-		b, err := os.ReadFile(filepath.Join(dir, "boot/grub/grubenv"))
-		if err != nil {
-			return err
-		}
-		env = map[string]string{}
-		for _, l := range strings.Split(string(b), "\n") {
-			if k, v, ok := strings.Cut(l, "="); ok && !strings.HasPrefix(l, "#") {
-				env[k] = v
-			}
-		}
-		return nil
-	})
+	env, err := GrubEnv(context.Background(), g.disk)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return env
 }
