@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -38,12 +39,16 @@ func BenchmarkBootPrepareRoot(b *testing.B) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		b.Fatal(err)
 	}
+	empty, err := buildEmptyGo(ctx, dir)
+	if err != nil {
+		b.Fatal(err)
+	}
 	sides := []struct {
 		name string
 		w    Wrapped
 	}{
-		{"gostree", Wrapped{Binary: k.Bin.PrepareRoot, Path: DefaultPrepareRootPath}},
-		{"reference", Wrapped{Binary: ref.Binary, Path: RefPrepareRootPath, Libs: ref.Libs}},
+		{"gostree", Wrapped{Binary: k.Bin.PrepareRoot, Path: DefaultPrepareRootPath, Baseline: empty}},
+		{"reference", Wrapped{Binary: ref.Binary, Path: RefPrepareRootPath, Libs: ref.Libs, Baseline: empty}},
 	}
 	initrds := map[string]string{}
 	for _, s := range sides {
@@ -63,7 +68,7 @@ func BenchmarkBootPrepareRoot(b *testing.B) {
 	d := newSmallDisk(b, k, filepath.Join(dir, "disk"), k.TreeInputs(), false)
 
 	us := map[string][]float64{}
-	var ratios, health, clock []float64
+	var ratios, health, clock, baseline []float64
 	for i := 0; i < pairs; i++ {
 		order := []string{"gostree", "reference"}
 		if i%2 == 1 {
@@ -71,8 +76,8 @@ func BenchmarkBootPrepareRoot(b *testing.B) {
 		}
 		got := map[string]float64{}
 		for _, name := range order {
-			pr, c, h := benchBoot(b, d, initrds[name])
-			clock = append(clock, c)
+			pr, c, bl, h := benchBoot(b, d, initrds[name])
+			clock, baseline = append(clock, c), append(baseline, bl)
 			got[name] = pr
 			us[name] = append(us[name], pr)
 			health = append(health, h)
@@ -92,6 +97,7 @@ func BenchmarkBootPrepareRoot(b *testing.B) {
 	b.ReportMetric(or, "reference-ms")
 	b.ReportMetric(median(ratios), "ratio")
 	b.ReportMetric(median(health)/1000, "health-run-ms")
+	b.ReportMetric(median(baseline)/1000, "empty-go-ms")
 	b.ReportMetric(float64(ourSize), "gostree-bytes")
 	b.ReportMetric(float64(refAll), "reference-bytes")
 	b.Logf("pairs=%d kernel=%s reference=%s\n"+
@@ -99,19 +105,23 @@ func BenchmarkBootPrepareRoot(b *testing.B) {
 		"prepare-root ms, reference: %s (median %.1f)\n"+
 		"pairwise ratios: %s (median %.2f, min %.2f, max %.2f)\n"+
 		"clock read cost ms: median %.2f (included once in each time above)\n"+
+		"an empty static Go program, started and exited, ms: median %.1f of %d\n"+
 		"gostree health run (no checks) ms: median %.1f of %d\n"+
 		"size: gostree-prepare-root %d bytes static; ostree-prepare-root %d bytes + %d libraries = %d bytes",
 		pairs, k.Kernel.Version, ref.Version, msList(us["gostree"]), og, msList(us["reference"]), or,
 		fmtList(ratios, 2), median(ratios), minOf(ratios), maxOf(ratios),
-		median(clock)/1000, median(health)/1000, len(health), ourSize, refBin, len(ref.Libs), refAll)
+		median(clock)/1000, median(baseline)/1000, len(baseline), median(health)/1000, len(health), ourSize, refBin, len(ref.Libs), refAll)
 }
 
-var prepareRootUS = regexp.MustCompile(`^PREPARE-ROOT-US=(\d+) rc=(\d+) clock_us=(\d+)`)
+var (
+	prepareRootUS = regexp.MustCompile(`^PREPARE-ROOT-US=(\d+) rc=(\d+) clock_us=(\d+)`)
+	baselineUS    = regexp.MustCompile(`^BASELINE-US=(\d+) rc=0`)
+)
 
 // benchBoot boots d's entry directly with initrd on a snapshot of the disk
 // and returns the prepare-root and health-run times in microseconds.
-// The clock's own cost (clock_us) is returned as well.
-func benchBoot(b *testing.B, d *smallDisk, initrd string) (prepareRoot, clock, healthRun float64) {
+// The clock's own cost (clock_us) and the baseline's time are returned too.
+func benchBoot(b *testing.B, d *smallDisk, initrd string) (prepareRoot, clock, baseline, healthRun float64) {
 	b.Helper()
 	rep, r := d.boot(b, d.entry.QemuArgs(initrd))
 	lines := r.Matching(prepareRootUS)
@@ -124,11 +134,33 @@ func benchBoot(b *testing.B, d *smallDisk, initrd string) (prepareRoot, clock, h
 	}
 	pr, _ := strconv.ParseFloat(m[1], 64)
 	clock, _ = strconv.ParseFloat(m[3], 64)
+	bl := r.Matching(baselineUS)
+	if len(bl) != 1 {
+		b.Fatalf("want one BASELINE-US line with rc=0, got %q", bl)
+	}
+	baseline, _ = strconv.ParseFloat(baselineUS.FindStringSubmatch(bl[0])[1], 64)
 	h, err := strconv.ParseFloat(rep.Values["health_run_us"], 64)
 	if err != nil || rep.Values["health_rc"] != "0" {
 		b.Fatalf("health run: %q rc=%s", rep.Values["health_run_us"], rep.Values["health_rc"])
 	}
-	return pr, clock, h
+	return pr, clock, baseline, h
+}
+
+// buildEmptyGo builds a static Go program whose main returns at once, as
+// gostree-prepare-root is built: its time is the Go runtime's start and exit.
+func buildEmptyGo(ctx context.Context, dir string) (string, error) {
+	src := filepath.Join(dir, "empty.go")
+	if err := os.WriteFile(src, []byte("package main\n\nfunc main() {}\n"), 0o644); err != nil {
+		return "", err
+	}
+	out := filepath.Join(dir, "empty")
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, src)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GO111MODULE=off")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build %s: %w: %s", src, err, msg)
+	}
+	return out, nil
 }
 
 // benchKit is sharedKit for benchmarks.
