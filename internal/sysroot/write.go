@@ -62,7 +62,8 @@ func (s *Sysroot) WriteDeployments(ctx context.Context, deps []*Deployment, opts
 	if len(current) > 0 {
 		prevDefault = current[0]
 	}
-	newDefault := len(list) > 0 && !slices.ContainsFunc(current, list[0].Equal)
+	// A deployment new to the list going first arms the boot counter.
+	newFirst := len(list) > 0 && !slices.ContainsFunc(current, list[0].Equal)
 	bootDirs := s.bootDirNames()
 	defer func() {
 		if err != nil {
@@ -152,7 +153,7 @@ func (s *Sysroot) WriteDeployments(ctx context.Context, deps []*Deployment, opts
 	}
 	crashpoint("write-after-finish")
 	// list is empty after undeploying the last deployment.
-	if err := s.updateBootCount(prevDefault, list, newDefault); err != nil {
+	if err := s.updateBootCount(prevDefault, list, newFirst); err != nil {
 		return fmt.Errorf("boot configuration written, but updating the boot counter: %w", err)
 	}
 	if opts.PostClean {
@@ -235,7 +236,10 @@ func (s *Sysroot) commitVersion(ctx context.Context, csum string) string {
 // bootconfigsEqual reports whether b can reuse a's boot entry: the same
 // kernel, overlay initrds, kernel arguments and version.
 func (s *Sysroot) bootconfigsEqual(ctx context.Context, a, b *Deployment) (bool, error) {
-	if a.BootCsum != b.BootCsum || strings.Join(a.OverlayInitrds, ",") != strings.Join(b.OverlayInitrds, ",") {
+	// The stateroot is part of the ostree= path of an entry: two
+	// deployments of one kernel in different stateroots differ (2025.2;
+	// 2022.7 compared them equal and left entries pointing nowhere).
+	if a.Stateroot != b.Stateroot || a.BootCsum != b.BootCsum || strings.Join(a.OverlayInitrds, ",") != strings.Join(b.OverlayInitrds, ",") {
 		return false, nil
 	}
 	if nonOstreeKargs(a) != nonOstreeKargs(b) {
