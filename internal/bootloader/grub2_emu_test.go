@@ -110,3 +110,42 @@ func TestGrub2BuiltinRealGrub(t *testing.T) {
 		})
 	}
 }
+
+// TestGrubDSnippetRealGrub runs what dist/grub.d/08_gostree_fallback
+// prints in real GRUB, with $prefix where grub-install puts it.
+func TestGrubDSnippetRealGrub(t *testing.T) {
+	for _, tool := range []string{"grub-emu", "script", "mkfs.ext4", "debugfs", "sh"} {
+		testutil.RequiresTool(t, tool)
+	}
+	snippet, err := exec.Command("sh", "../../dist/grub.d/08_gostree_fallback").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	env := grubenv.New()
+	if err := env.Set("boot_counter", "1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Set("boot_success", "0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "boot/grub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := grubenv.Write(filepath.Join(dir, "boot/grub/grubenv"), env); err != nil {
+		t.Fatal(err)
+	}
+	probe := "k=none\necho \"RESULT default=${default} counter=${boot_counter} kernel=${k}\"\nhalt\n"
+	writeText(t, filepath.Join(dir, "boot/grub/grub.cfg"), "set prefix=(hd0)/boot/grub\n"+string(snippet)+probe)
+	img := filepath.Join(t.TempDir(), "disk.img")
+	if out, err := exec.Command("mkfs.ext4", "-q", "-F", "-d", dir, img, "16M").CombinedOutput(); err != nil {
+		t.Fatalf("mkfs.ext4: %v\n%s", err, out)
+	}
+	var got []string
+	for range 3 {
+		got = append(got, strings.Join(emuBoot(t, img, "/boot/grub/grub.cfg")[:2], ","))
+	}
+	if want := ",0 1,-1 1,-1"; strings.Join(got, " ") != want {
+		t.Fatalf("boots %q, want %s", got, want)
+	}
+}
