@@ -13,7 +13,7 @@ func init() { adminSetups["deploy"] = setupAdminDeploy }
 
 // deployFlags are the options of `admin deploy`.
 type deployFlags struct {
-	osname, originFile                                    string
+	osname, stateroot, originFile                         string
 	noPrune, noMerge, retain, stage, retainPending        bool
 	retainRollback, notDefault, kargProcCmdline, kargNone bool
 	kargs, kargsAppend, overlayInitrds                    []string
@@ -25,6 +25,7 @@ type deployFlags struct {
 func setupAdminDeploy(in *Invocation) func([]string) error {
 	f := &deployFlags{}
 	in.String("os", 0, "OSNAME", "Use a different operating system root than the current one", &f.osname)
+	in.String("stateroot", 0, "STATEROOT", "Target the provided stateroot", &f.stateroot)
 	in.String("origin-file", 0, "FILENAME", "Specify origin file", &f.originFile)
 	in.Flag("no-prune", 0, "Don't prune the repo when done", &f.noPrune)
 	in.Flag("no-merge", 0, "Do not apply configuration (/etc and kernel arguments) from booted deployment", &f.noMerge)
@@ -61,6 +62,9 @@ func runAdminDeploy(in *Invocation, f *deployFlags, args []string) error {
 		return Usage("Can't specify both --no-merge and --karg-delete")
 	}
 	refspec := args[0]
+	if f.stateroot != "" {
+		f.osname = f.stateroot // --stateroot (2025.2) wins over --os
+	}
 	if s.Booted == nil && f.osname == "" {
 		return fmt.Errorf("Looking for booted deployment: Not currently booted into an OSTree system and no --os= argument given")
 	}

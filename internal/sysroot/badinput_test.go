@@ -40,7 +40,7 @@ func TestBadInput(t *testing.T) {
 		{name: "two kernels", args: []string{"deploy", "--os=testos", "testos/twokernels"},
 			wantErr: "multiple kernels in /usr/lib/modules: 3.6.0, 4.0.0"},
 		{name: "missing stateroot", args: []string{"deploy", "--os=nosuch", "testos/good"},
-			wantErr: "stateroot 'nosuch' does not exist"},
+			wantErr: "No such stateroot: nosuch"},
 		{name: "invalid stateroot", args: []string{"deploy", "--os=..", "testos/good"},
 			wantErr: "Invalid stateroot name '..'"},
 		{name: "missing ref", args: []string{"deploy", "--os=testos", "testos/nosuch"},

@@ -82,7 +82,8 @@ func (s *Sysroot) initDeployment(ctx context.Context, opts DeployOptions) (*Depl
 		return nil, err
 	}
 	if _, err := os.Stat(s.Abs("ostree/deploy/" + stateroot)); err != nil {
-		return nil, fmt.Errorf("stateroot '%s' does not exist: %w", stateroot, err)
+		// libostree 2025.2's words (2022.7 only failed later).
+		return nil, fmt.Errorf("No such stateroot: %s: %w", stateroot, err)
 	}
 	r, err := s.Repo(ctx)
 	if err != nil {
