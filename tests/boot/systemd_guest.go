@@ -59,6 +59,7 @@ block health-active systemctl is-active gostree-health.service
 block health-record sh -c 'f=$(ls -1 /var/lib/gostree/health/boot-*.json | tail -n 1) && cat "$f"'
 block failed systemctl --failed --plain --no-legend --no-pager
 block var-mount systemctl show -p ActiveState -p FragmentPath var.mount
+m uptime_done=$(cut -d' ' -f1 /proc/uptime)
 echo BOOTTEST-DONE
 sync
 systemctl --force poweroff
