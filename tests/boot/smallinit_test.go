@@ -37,6 +37,8 @@ esac
 // TestSmallInit chains scenarios a-e and h on one sysroot disk: each
 // scenario starts from the state the previous one left.
 func TestSmallInit(t *testing.T) {
+	// One qemu (one TCG thread) per test: the two chains share the CPUs.
+	t.Parallel()
 	k := sharedKit(t)
 	t0 := time.Now()
 	g := newGuest(t, k, "smallinit", OSVersion{Version: "v1", Files: greenboot(okConf, okCheck, redD, greenD)})
@@ -94,7 +96,8 @@ func scenarioBootV1(t *testing.T, g *guest) {
 func scenarioFailedCheck(t *testing.T, g *guest) {
 	fails := required("10-fails.sh", "echo 'v2 check: frobnicator is down'\nexit 1\n")
 	g.version(t, OSVersion{Version: "v2", Files: greenboot(okConf, okCheck, fails, redD, greenD)})
-	then := `echo "ETC-EDIT=$(cat /etc/gostree-test-edit)"; echo RETRY-BEGIN; gostree admin upgrade; echo "RETRY-END rc=$?"`
+	then := `echo STATUS-BEGIN; gostree admin status; echo "STATUS-END rc=$?"
+  echo "ETC-EDIT=$(cat /etc/gostree-test-edit)"; echo RETRY-BEGIN; gostree admin upgrade; echo "RETRY-END rc=$?"`
 	r := g.boot(t, "b", upgradeOnce("v1", "upgraded-v2", then), runTimeout)
 	if got := versions(r); got != "v1,v2,v2,v1" {
 		t.Fatalf("booted versions: got %s, want v1,v2,v2,v1; console tail:\n%s", got, r.Tail(60))
@@ -113,12 +116,19 @@ func scenarioFailedCheck(t *testing.T, g *guest) {
 	if fb := bs[3]; !fb.has("fallback boot detected") || !fb.has("HEALTH-END rc=0") {
 		t.Errorf("v1 after the fallback should detect it and pass its checks:\n%s", fb.text())
 	}
+	// The fallback boot's status before its health run names v2's failed
+	// check and output; after it, v1 is the default and v2 rolled back.
 	st := blocks(r, "STATUS-BEGIN", "STATUS-END")
-	last := st[len(st)-1]
-	for _, want := range []string{"* os " + g.csum["v1"] + ".0", g.csum["v2"], "10-fails.sh"} {
-		if !strings.Contains(last, want) {
-			t.Errorf("admin status after the fallback lacks %q:\n%s", want, last)
+	if len(st) != 5 {
+		t.Fatalf("want 5 admin status outputs (one per boot, one after the fallback), got %d", len(st))
+	}
+	for _, want := range []string{g.csum["v2"], "10-fails.sh (exit 1): v2 check: frobnicator is down", "* os " + g.csum["v1"] + ".0"} {
+		if !strings.Contains(st[3], want) {
+			t.Errorf("admin status in the fallback boot lacks %q:\n%s", want, st[3])
 		}
+	}
+	if first, _, _ := strings.Cut(st[4], "\n"); first != "* os "+g.csum["v1"]+".0" || !strings.Contains(st[4], "rolled back: required check 10-fails.sh") {
+		t.Errorf("admin status after the health run: want v1 booted and first, v2 rolled back:\n%s", st[4])
 	}
 	if v, _ := marker(r, "ETC-EDIT"); v != "edited-under-v1" {
 		t.Errorf("/etc edit made under v1: got %q after the rollback", v)
