@@ -25,11 +25,13 @@ func setupShow(in *Invocation) func([]string) error {
 	var o showOpts
 	in.Flag("print-related", 0, `Show the "related" commits`, &o.related)
 	in.String("print-variant-type", 0, "TYPE", "Memory map OBJECT (in this case a filename) to the GVariant type string", &o.variantType)
-	in.Flag("list-metadata-keys", 0, "List the available metadata keys", &o.listMeta)
 	in.String("print-metadata-key", 0, "KEY", "Print string value of metadata key", &o.metaKey)
-	in.Flag("print-hex", 0, "For byte array valued keys, output an unquoted hexadecimal string", &o.printHex)
-	in.Flag("list-detached-metadata-keys", 0, "List the available detached metadata keys", &o.listDet)
 	in.String("print-detached-metadata-key", 0, "KEY", "Print string value of detached metadata key", &o.detKey)
+	// 2025.2's options, left out of the help, which stays 2022.7's.
+	in.Options = append(in.Options,
+		&Option{Long: "list-metadata-keys", Desc: "List the available metadata keys", Bool: &o.listMeta, Hidden: true},
+		&Option{Long: "print-hex", Desc: "For byte array valued keys, output an unquoted hexadecimal string", Bool: &o.printHex, Hidden: true},
+		&Option{Long: "list-detached-metadata-keys", Desc: "List the available detached metadata keys", Bool: &o.listDet, Hidden: true})
 	in.Flag("print-sizes", 0, "Show the commit size metadata", &o.sizes)
 	in.Flag("raw", 0, "Show raw variant data", &o.raw)
 	in.Flag("no-byteswap", 'B', "Do not automatically convert variant data from big endian", &o.noByteswap)
