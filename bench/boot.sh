@@ -9,6 +9,7 @@
 #
 # Environment:
 #   PAIRS              paired boots (default 7)
+#   NICE               niceness for the run and its qemu guests (default 0; -10 on a shared machine)
 #   GOSTREE_BOOT_CACHE kernel, reference package and guest cache (default ~/.cache/gostree-boot)
 #
 # Needs root and the tools that scripts/boot-deps.sh installs.
@@ -18,5 +19,5 @@ if [[ $(id -u) != 0 ]]; then
 	echo "boot.sh: needs root (disk images keep file owners, qemu)" >&2
 	exit 1
 fi
-GOSTREE_BOOT_BENCH_PAIRS=${PAIRS:-7} exec go test -count=1 -run '^$' -bench '^BenchmarkBootPrepareRoot$' \
-	-benchtime 1x -timeout 60m ./tests/boot
+GOSTREE_BOOT_BENCH_PAIRS=${PAIRS:-7} exec nice -n "${NICE:-0}" go test -count=1 -run '^$' \
+	-bench '^BenchmarkBootPrepareRoot$' -benchtime 1x -timeout 60m ./tests/boot
