@@ -70,47 +70,64 @@ func tail(s string, n int) string {
 func DebianMirror() (string, error) {
 	files, _ := filepath.Glob("/etc/apt/sources.list.d/*.sources")
 	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		var uri string
-		isMain := false
-		for _, l := range strings.Split(string(b)+"\n\n", "\n") {
-			l = strings.TrimSpace(l)
-			switch {
-			case l == "":
-				if uri != "" && isMain {
-					return uri, nil
-				}
-				uri, isMain = "", false
-			case strings.HasPrefix(l, "URIs:"):
-				if fs := strings.Fields(strings.TrimPrefix(l, "URIs:")); len(fs) > 0 {
-					uri = fs[0]
-				}
-			case strings.HasPrefix(l, "Suites:"):
-				for _, s := range strings.Fields(strings.TrimPrefix(l, "Suites:")) {
-					isMain = isMain || s == "bookworm"
-				}
+		if b, err := os.ReadFile(f); err == nil {
+			if u := mirrorFromSources(string(b)); u != "" {
+				return u, nil
 			}
 		}
 	}
 	if b, err := os.ReadFile("/etc/apt/sources.list"); err == nil {
-		for _, l := range strings.Split(string(b), "\n") {
-			fs := strings.Fields(l)
-			if len(fs) >= 3 && fs[0] == "deb" {
-				i := 1
-				if strings.HasPrefix(fs[i], "[") {
-					for i < len(fs) && !strings.HasSuffix(fs[i], "]") {
-						i++
-					}
-					i++
-				}
-				if i+1 < len(fs) && fs[i+1] == "bookworm" {
-					return fs[i], nil
-				}
-			}
+		if u := mirrorFromList(string(b)); u != "" {
+			return u, nil
 		}
 	}
 	return "", fmt.Errorf("no bookworm Debian mirror in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list")
+}
+
+// mirrorFromSources returns the first URI of a deb822 stanza whose suites
+// include bookworm, or "".
+func mirrorFromSources(text string) string {
+	var uri string
+	isMain := false
+	for _, l := range strings.Split(text+"\n\n", "\n") {
+		l = strings.TrimSpace(l)
+		switch {
+		case l == "":
+			if uri != "" && isMain {
+				return uri
+			}
+			uri, isMain = "", false
+		case strings.HasPrefix(l, "URIs:"):
+			if fs := strings.Fields(strings.TrimPrefix(l, "URIs:")); len(fs) > 0 {
+				uri = fs[0]
+			}
+		case strings.HasPrefix(l, "Suites:"):
+			for _, s := range strings.Fields(strings.TrimPrefix(l, "Suites:")) {
+				isMain = isMain || s == "bookworm"
+			}
+		}
+	}
+	return ""
+}
+
+// mirrorFromList returns the URI of the first one-line "deb" source for
+// bookworm (options in [...] skipped), or "".
+func mirrorFromList(text string) string {
+	for _, l := range strings.Split(text, "\n") {
+		fs := strings.Fields(l)
+		if len(fs) < 3 || fs[0] != "deb" {
+			continue
+		}
+		i := 1
+		if strings.HasPrefix(fs[i], "[") {
+			for i < len(fs) && !strings.HasSuffix(fs[i], "]") {
+				i++
+			}
+			i++
+		}
+		if i+1 < len(fs) && fs[i+1] == "bookworm" {
+			return fs[i]
+		}
+	}
+	return ""
 }

@@ -39,6 +39,12 @@ func FetchKernel(ctx context.Context, cache string) (*Kernel, error) {
 	}
 	pkg, err := resolveKernelPackage(ctx, cache)
 	if err != nil {
+		// Offline: an older cached kernel still boots.
+		if b, rerr := os.ReadFile(current); rerr == nil {
+			if k, lerr := loadKernel(cache, strings.TrimSpace(string(b))); lerr == nil {
+				return k, nil
+			}
+		}
 		return nil, err
 	}
 	ver := strings.TrimPrefix(pkg, "linux-image-")
