@@ -33,6 +33,10 @@ if ((${#files[@]} == 0)); then
   exit 0
 fi
 reference=${CONFORMANCE_REFERENCE_2025:-$(dirname "$runner")/reference-ostree-2025.2.txt}
+if [[ ! -f $reference ]]; then
+  echo "the reference's results are not at $reference" >&2
+  exit 1
+fi
 out=$tmp/results
 rc=0
 TEST_TIMEOUT=${TEST_TIMEOUT:-900} LOGDIR=${LOGDIR:-$PWD/conformance-logs-2025} \
