@@ -192,6 +192,11 @@ func scenarioGoodUpgrade(t *testing.T, g *guest) {
 		if rec := lastRecord(t, dir, g.csum["v3"]+".0"); rec == nil || rec.Result != "good" {
 			t.Errorf("health record of v3: %+v, want result good", rec)
 		}
+		// The next boot's default, as the host reads the sysroot.
+		out, err := g.k.Gostree.Run(context.Background(), "admin", "status", "--sysroot="+dir)
+		if first, _, _ := strings.Cut(strings.TrimLeft(out, " *"), "\n"); err != nil || first != "os "+g.csum["v3"]+".0" {
+			t.Errorf("admin status on the host: want v3 %s first: %v\n%s", short(g.csum["v3"]), err, out)
+		}
 		return nil
 	})
 }
