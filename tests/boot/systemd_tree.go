@@ -83,7 +83,7 @@ func SystemdTreeTarball(cfg SystemdTreeConfig, logf func(string, ...any)) (strin
 	if err != nil {
 		return "", fmt.Errorf("build %s: %w", tarball, err)
 	}
-	defer os.RemoveAll(build)
+	defer removeUnlessMounted(build, logf)
 	root := filepath.Join(build, "root")
 	start := time.Now()
 	logf("debootstrap %s (%s): a few minutes, once", tarball, cfg)
@@ -108,6 +108,29 @@ func SystemdTreeTarball(cfg SystemdTreeConfig, logf func(string, ...any)) (strin
 		return "", fmt.Errorf("install %s: %w", tarball, err)
 	}
 	return tarball, nil
+}
+
+// removeUnlessMounted removes a build directory, unless a failed
+// debootstrap left /proc, /sys or /dev mounted below it: removing those
+// would reach the host's own.
+func removeUnlessMounted(dir string, logf func(string, ...any)) {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		logf("left %s in place: %v", dir, err)
+		return
+	}
+	mounts, err := ParseMountinfo(string(b))
+	if err != nil {
+		logf("left %s in place: %v", dir, err)
+		return
+	}
+	for p := range mounts {
+		if p == dir || strings.HasPrefix(p, dir+"/") {
+			logf("left %s in place: %s is still mounted", dir, p)
+			return
+		}
+	}
+	os.RemoveAll(dir)
 }
 
 // trimTree removes systemdTrim and what OSTree cannot commit (device
