@@ -27,11 +27,12 @@ demo: build ## commit, inspect, check out, serve and verify a sample tree; pull 
 deps: ## install the test dependencies (as root, when missing)
 	scripts/test-deps.sh
 
-test: deps build ## unit, interop, boot and conformance tests
+test: deps build ## unit, interop, boot and conformance (libostree 2022.7 and 2025.2) tests
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 $(UNIT_PKGS)
 	$(MAKE) boot-test
 	tests/conformance/run.sh $(BIN)
+	tests/conformance/run-2025.sh $(BIN)
 
 boot-test: ## boot deployments in qemu (TCG): prepare-root, health checks, GRUB fallback
 	scripts/boot-deps.sh
@@ -40,8 +41,9 @@ boot-test: ## boot deployments in qemu (TCG): prepare-root, health checks, GRUB 
 unit: ## unit and interop tests only
 	$(GO) test $(UNIT_PKGS)
 
-conformance: build ## the libostree test files we must pass
+conformance: build ## the libostree 2022.7 and 2025.2 test files we must pass
 	tests/conformance/run.sh $(BIN)
+	tests/conformance/run-2025.sh $(BIN)
 
 fuzz: ## run each fuzz target briefly
 	scripts/fuzz.sh 20s
