@@ -8,7 +8,7 @@ export CGO_ENABLED := 0
 # The boot tests run qemu guests; they get their own step and time limit.
 UNIT_PKGS = $$($(GO) list ./... | grep -v /tests/boot)
 
-.PHONY: help build demo test unit conformance interop fuzz bench check deps clean install boot-test
+.PHONY: help build demo test unit conformance interop fuzz bench check deps clean install boot-test bench-boot
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -47,6 +47,9 @@ conformance: build ## the libostree 2022.7 and 2025.2 test files we must pass
 
 fuzz: ## run each fuzz target briefly
 	scripts/fuzz.sh 20s
+
+bench-boot: build ## in-guest prepare-root timing against the reference's (root, qemu)
+	bench/boot.sh
 
 bench: build ## compare with the reference ostree on Debian trees
 	bench/mktrees.sh
