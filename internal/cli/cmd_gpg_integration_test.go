@@ -193,6 +193,13 @@ func TestGpgCommandsMatchReference(t *testing.T) {
 	runRef := func(args ...string) string {
 		cmd := exec.Command(ref, args...)
 		cmd.Env = []string{"TZ=UTC", "PATH=" + os.Getenv("PATH"), "OSTREE_GPG_HOME=" + filepath.Join(home, "trusted")}
+		// Ours runs in this process: the reference gets its locale, which
+		// decides how a one-digit day is padded in signature dates.
+		for _, k := range []string{"LC_ALL", "LC_CTYPE", "LANG"} {
+			if v, ok := os.LookupEnv(k); ok {
+				cmd.Env = append(cmd.Env, k+"="+v)
+			}
+		}
 		out, _ := cmd.CombinedOutput()
 		return string(out)
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/gostree/gostree/internal/datetime"
 )
 
 // Describe is the text ostree_gpg_verify_result_describe writes for
@@ -74,8 +76,8 @@ func (s *Signature) describe(b *strings.Builder, prefix string) {
 	}
 }
 
-// formatLocalTime is g_date_time_format (local, "%c") in the C locale:
-// "Tue Sep 10 02:29:42 2013" (day of month padded with a space).
+// formatLocalTime is how libostree prints signature times: the local
+// time in GLib's C-locale "%c".
 func formatLocalTime(ts int64) string {
-	return time.Unix(ts, 0).Local().Format("Mon Jan _2 15:04:05 2006")
+	return datetime.FormatC(time.Unix(ts, 0).Local())
 }
