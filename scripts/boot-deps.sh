@@ -6,15 +6,4 @@
 # Does nothing when all are present.
 set -eu
 pkgs=(qemu-system-x86 qemu-utils busybox-static debootstrap grub-pc-bin grub-common xorriso mtools cpio kmod zstd xz-utils e2fsprogs ostree-boot fdisk)
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-((${#missing[@]} == 0)) && exit 0
-if [[ $(id -u) != 0 ]]; then
-  echo "missing boot test dependencies: ${missing[*]} (run as root: apt-get install -y --no-install-recommends ${missing[*]})" >&2
-  exit 1
-fi
-echo "installing boot test dependencies: ${missing[*]}"
-apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+exec "$(dirname "$0")/apt-ensure.sh" "boot test dependencies" "${pkgs[@]}"
