@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -1412,10 +1413,14 @@ func scanFloat(s string, i int, digit func(byte) bool, exp byte) (int, bool) {
 
 // tinyThreshold is the midpoint between 2^-1022 and the next smaller
 // 53-bit value: below it a value rounds to less than 2^-1022 even with an
-// unbounded exponent, so glibc reports underflow.
-var tinyThreshold = new(big.Rat).Sub(
-	new(big.Rat).SetFloat64(0x1p-1022),
-	new(big.Rat).SetFrac(big.NewInt(1), new(big.Int).Lsh(big.NewInt(1), 1076)))
+// unbounded exponent, so glibc reports underflow. It is computed on first
+// use, not at init: binaries that never parse text (gostree-prepare-root)
+// should not pay for the big-number arithmetic at start-up.
+var tinyThreshold = sync.OnceValue(func() *big.Rat {
+	return new(big.Rat).Sub(
+		new(big.Rat).SetFloat64(0x1p-1022),
+		new(big.Rat).SetFrac(big.NewInt(1), new(big.Int).Lsh(big.NewInt(1), 1076)))
+})
 
 // tinyInexact reports whether the exact value of the number text differs
 // from its rounded magnitude a and lies below tinyThreshold. The text's
@@ -1426,5 +1431,5 @@ func tinyInexact(text string, a float64) bool {
 		return false
 	}
 	r.Abs(r)
-	return r.Cmp(new(big.Rat).SetFloat64(a)) != 0 && r.Cmp(tinyThreshold) < 0
+	return r.Cmp(new(big.Rat).SetFloat64(a)) != 0 && r.Cmp(tinyThreshold()) < 0
 }

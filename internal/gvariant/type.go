@@ -24,8 +24,6 @@ func (t *Type) Align() int { return t.align }
 // FixedSize is the serialized size of a fixed-size type, or 0.
 func (t *Type) FixedSize() int { return t.fixed }
 
-var typeCache = map[string]*Type{}
-
 // MustType parses a type string and panics when it is invalid; for
 // compile-time constant type strings.
 func MustType(s string) *Type {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 
 	"github.com/gostree/gostree/internal/keyfile"
@@ -79,7 +78,7 @@ func LoadConfig(root, sysroot, cmdline string) (Config, error) {
 
 // loadKeyfile parses the key file at p; nil, nil when there is none.
 func loadKeyfile(p string) (*keyfile.File, error) {
-	b, err := os.ReadFile(p)
+	b, err := readFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

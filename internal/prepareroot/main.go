@@ -3,9 +3,7 @@ package prepareroot
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 )
@@ -116,13 +114,15 @@ func runPrepare(args []string, e env, stdout io.Writer) error {
 	if len(notes) > 0 {
 		note = " (" + strings.Join(notes, ", ") + ")"
 	}
-	fmt.Fprintf(stdout, "%s: ostree=%s: %s is now deployment %s/%s%s\n", NamePrepare, r.Target, o.Sysroot, r.Deployment.Stateroot, r.Deployment.Name, note)
+	// Concatenated rather than fmt.Fprintf: a successful run executes no
+	// fmt code, which a slow (emulated) initramfs would first page in.
+	_, _ = io.WriteString(stdout, NamePrepare+": ostree="+r.Target+": "+o.Sysroot+" is now deployment "+r.Deployment.Stateroot+"/"+r.Deployment.Name+note+"\n")
 	return nil
 }
 
 // readCmdline reads the kernel command line from p, /proc/cmdline.
 func readCmdline(p string) (string, error) {
-	b, err := os.ReadFile(p)
+	b, err := readFile(p)
 	if err != nil {
 		return "", err
 	}
@@ -132,9 +132,9 @@ func readCmdline(p string) (string, error) {
 // fail writes msg as one line and returns the exit status 1.
 func fail(w io.Writer, name, msg string) int {
 	if msg == usage {
-		fmt.Fprintln(w, usage)
+		_, _ = io.WriteString(w, usage+"\n")
 		return 1
 	}
-	fmt.Fprintf(w, "%s: %s\n", name, strings.ReplaceAll(msg, "\n", " "))
+	_, _ = io.WriteString(w, name+": "+strings.ReplaceAll(msg, "\n", " ")+"\n")
 	return 1
 }

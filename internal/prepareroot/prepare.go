@@ -9,8 +9,6 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/gostree/gostree/internal/fsx"
 )
 
 // MountVarFlag, under the run directory, is created by an initramfs that
@@ -76,15 +74,19 @@ func Prepare(o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Join(p.RunDir, "ostree"), 0o755); err != nil {
-		return nil, err
+	// In the initramfs /run/ostree is new: one mkdir does; MkdirAll
+	// would stat it and /run first.
+	if dir := filepath.Join(p.RunDir, "ostree"); os.Mkdir(dir, 0o755) != nil {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
 	}
 	var m mounts
 	if err := p.assemble(&m); err != nil {
 		m.rollback()
 		return nil, err
 	}
-	_ = os.Remove(p.tmp) // only a leftover from elsewhere can keep it
+	_ = unix.Rmdir(p.tmp) // a directory (makeTmp); only a leftover from elsewhere can keep it
 	return &p.Result, nil
 }
 
@@ -288,7 +290,7 @@ func (p *plan) writeRunFiles(m *mounts) error {
 		return err
 	}
 	booted := filepath.Join(p.RunDir, BootedFile)
-	if err := fsx.WriteFileAtomic(booted, data, 0o640, false); err != nil {
+	if err := writeFileAtomic(booted, data, 0o640); err != nil {
 		return err
 	}
 	m.onUndo(func() { _ = os.Remove(booted) })
@@ -296,7 +298,7 @@ func (p *plan) writeRunFiles(m *mounts) error {
 		return nil
 	}
 	stamp := filepath.Join(p.RunDir, SysrootROStamp)
-	if err := fsx.WriteFileAtomic(stamp, nil, 0o644, false); err != nil {
+	if err := writeFileAtomic(stamp, nil, 0o644); err != nil {
 		return err
 	}
 	m.onUndo(func() { _ = os.Remove(stamp) })
@@ -316,7 +318,7 @@ func overlayOptions(lower, upper, work string) (string, error) {
 			return "", fmt.Errorf("overlay directory %s: a comma, colon or backslash in the path cannot be passed to the kernel", p)
 		}
 	}
-	return fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work), nil
+	return "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work, nil
 }
 
 // isDir reports whether p is a directory and not a link to one.

@@ -4,12 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/gostree/gostree/internal/fsx"
 )
 
 // RemountOptions say where Remount works; zero values mean the booted
@@ -41,9 +38,9 @@ func (o RemountOptions) withDefaults() RemountOptions {
 func Remount(o RemountOptions) error {
 	o = o.withDefaults()
 	booted := filepath.Join(o.RunDir, BootedFile)
-	data, err := os.ReadFile(booted)
+	data, err := readFile(booted)
 	if errors.Is(err, fs.ErrNotExist) {
-		err = fsx.WriteFileAtomic(booted, nil, 0o640, false)
+		err = writeFileAtomic(booted, nil, 0o640)
 	}
 	if err != nil {
 		return err

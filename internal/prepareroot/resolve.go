@@ -7,7 +7,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"strings"
 )
 
@@ -23,7 +22,40 @@ type Deployment struct {
 // VarRel is the stateroot's shared /var, relative to the sysroot.
 func (d *Deployment) VarRel() string { return path.Join("ostree/deploy", d.Stateroot, "var") }
 
-var deployRel = regexp.MustCompile(`^ostree/deploy/([^/]+)/deploy/([0-9a-f]{64}\.[0-9]+)$`)
+// parseDeployRel splits rel, a path relative to the sysroot, when it is a
+// deployment's: ostree/deploy/STATEROOT/deploy/CSUM.SERIAL, with CSUM 64
+// lowercase hex digits and SERIAL decimal. Hand-written rather than a
+// regexp: compiling one at init, and the regexp and Unicode tables it
+// links, cost the initramfs binary more start-up time than all its work.
+func parseDeployRel(rel string) (stateroot, name string, ok bool) {
+	rest, ok := strings.CutPrefix(rel, "ostree/deploy/")
+	if !ok {
+		return "", "", false
+	}
+	stateroot, rest, ok = strings.Cut(rest, "/")
+	if !ok || stateroot == "" {
+		return "", "", false
+	}
+	name, ok = strings.CutPrefix(rest, "deploy/")
+	if !ok {
+		return "", "", false
+	}
+	csum, serial, ok := strings.Cut(name, ".")
+	if !ok || len(csum) != 64 || serial == "" {
+		return "", "", false
+	}
+	for i := 0; i < len(csum); i++ {
+		if c := csum[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return "", "", false
+		}
+	}
+	for i := 0; i < len(serial); i++ {
+		if c := serial[i]; c < '0' || c > '9' {
+			return "", "", false
+		}
+	}
+	return stateroot, name, true
+}
 
 // maxLinks bounds symlink hops, as the kernel's ELOOP limit does.
 const maxLinks = 40
@@ -54,11 +86,11 @@ func ResolveDeployment(sysroot, target string) (*Deployment, error) {
 	case err != nil:
 		return nil, fmt.Errorf("%s: %w", link, err)
 	}
-	m := deployRel.FindStringSubmatch(rel)
-	if m == nil {
+	stateroot, name, ok := parseDeployRel(rel)
+	if !ok {
 		return nil, fmt.Errorf("%s resolves to /%s, which is not a deployment (ostree/deploy/STATEROOT/deploy/CSUM.SERIAL)", link, rel)
 	}
-	d := &Deployment{Stateroot: m[1], Name: m[2], Rel: rel, Path: filepath.Join(sysroot, rel)}
+	d := &Deployment{Stateroot: stateroot, Name: name, Rel: rel, Path: filepath.Join(sysroot, rel)}
 	if err := requireDir(d.Path, "deployment"); err != nil {
 		return nil, err
 	}
