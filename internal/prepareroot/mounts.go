@@ -26,7 +26,7 @@ func (m *mounts) onUndo(f func()) { m.undo = append(m.undo, f) }
 
 // mount mounts and records the unmount of dst.
 func (m *mounts) mount(src, dst, fstype string, flags uintptr, data string) error {
-	if err := unix.Mount(src, dst, fstype, flags, data); err != nil {
+	if err := sysMount(src, dst, fstype, flags, data); err != nil {
 		what := src
 		if fstype != "" {
 			what = fstype
@@ -50,8 +50,8 @@ func (m *mounts) bind(src, dst string, ro bool) error {
 
 // unmount removes the mount on p, lazily when it is busy.
 func unmount(p string) {
-	if err := unix.Unmount(p, 0); errors.Is(err, unix.EBUSY) {
-		_ = unix.Unmount(p, unix.MNT_DETACH)
+	if err := sysUnmount(p, 0); errors.Is(err, unix.EBUSY) {
+		_ = sysUnmount(p, unix.MNT_DETACH)
 	}
 }
 
@@ -70,7 +70,7 @@ func remountBind(p string, ro bool) error {
 	if ro {
 		flags |= unix.MS_RDONLY
 	}
-	if err := unix.Mount("", p, "", flags, ""); err != nil {
+	if err := sysMount("", p, "", flags, ""); err != nil {
 		return fmt.Errorf("remount %s %s: %w", p, rwName(ro), err)
 	}
 	return nil

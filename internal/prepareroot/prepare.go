@@ -146,7 +146,7 @@ func newPlan(o Options) (*plan, error) {
 // assemble builds the new root at p.tmp and moves it onto the sysroot,
 // recording every step in m.
 func (p *plan) assemble(m *mounts) error {
-	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+	if err := sysMount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make / private: %w", err)
 	}
 	if err := p.makeTmp(m); err != nil {
@@ -204,16 +204,16 @@ func (p *plan) assemble(m *mounts) error {
 		}
 		m.onUndo(func() { _ = remountBind(phys, false) })
 	}
-	if err := unix.Unmount(p.Sysroot, unix.MNT_DETACH); err != nil {
+	if err := sysUnmount(p.Sysroot, unix.MNT_DETACH); err != nil {
 		return fmt.Errorf("unmount %s: %w", p.Sysroot, err)
 	}
 	// Undone by putting the copy of the physical root back in its place.
 	m.onUndo(func() {
-		if unix.Mount(phys, p.Sysroot, "", unix.MS_MOVE, "") == nil && ro {
+		if sysMount(phys, p.Sysroot, "", unix.MS_MOVE, "") == nil && ro {
 			_ = remountBind(p.Sysroot, false)
 		}
 	})
-	if err := unix.Mount(tmp, p.Sysroot, "", unix.MS_MOVE, ""); err != nil {
+	if err := sysMount(tmp, p.Sysroot, "", unix.MS_MOVE, ""); err != nil {
 		return fmt.Errorf("move %s to %s: %w", tmp, p.Sysroot, err)
 	}
 	return nil
@@ -241,7 +241,7 @@ func (p *plan) makeTmp(m *mounts) error {
 		if err != nil || !mp {
 			return err
 		}
-		if err := unix.Unmount(p.tmp, unix.MNT_DETACH); err != nil {
+		if err := sysUnmount(p.tmp, unix.MNT_DETACH); err != nil {
 			return fmt.Errorf("unmount leftover %s: %w", p.tmp, err)
 		}
 	}

@@ -50,7 +50,7 @@ func Remount(o RemountOptions) error {
 		return fmt.Errorf("%s: %w", booted, err)
 	}
 	if mp, _ := isMountPoint(o.Sysroot); mp {
-		if err := unix.Mount("", o.Sysroot, "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		if err := sysMount("", o.Sysroot, "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 			return fmt.Errorf("make %s private: %w", o.Sysroot, err)
 		}
 	}
@@ -94,7 +94,7 @@ func ensureWritable(p string) error {
 	if err := unix.Statfs(p, &st); err != nil {
 		return fmt.Errorf("statfs %s: %w", p, err)
 	}
-	if err := unix.Mount("", p, "", uintptr(st.Flags)&keptFlags|unix.MS_REMOUNT|unix.MS_SILENT, ""); err != nil {
+	if err := sysMount("", p, "", uintptr(st.Flags)&keptFlags|unix.MS_REMOUNT|unix.MS_SILENT, ""); err != nil {
 		return fmt.Errorf("remount %s read-write: %w", p, err)
 	}
 	return nil
