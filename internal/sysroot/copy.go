@@ -64,20 +64,7 @@ func (c copier) copyFile(src, dst string) error {
 			return err
 		}
 	case unix.S_IFREG:
-		in, err := os.Open(src)
-		if err != nil {
-			return err
-		}
-		defer in.Close()
-		out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			return err
-		}
-		if _, err := io.Copy(out, in); err != nil {
-			out.Close()
-			return fmt.Errorf("copying %s: %w", src, err)
-		}
-		if err := out.Close(); err != nil {
+		if err := copyRegular(src, dst); err != nil {
 			return err
 		}
 	default:
@@ -88,6 +75,25 @@ func (c copier) copyFile(src, dst string) error {
 	}
 	ts := []unix.Timespec{st.Atim, st.Mtim}
 	return unix.UtimesNanoAt(unix.AT_FDCWD, dst, ts, unix.AT_SYMLINK_NOFOLLOW)
+}
+
+// copyRegular copies a regular file's content into a new file dst
+// (mode 0600 until the caller sets attributes).
+func copyRegular(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return fmt.Errorf("copying %s: %w", src, err)
+	}
+	return out.Close()
 }
 
 // copyDir copies the directory tree src to dst (created if missing).
