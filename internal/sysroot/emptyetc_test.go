@@ -35,13 +35,7 @@ func TestDeployEmptyEtcBesideUsrEtc(t *testing.T) {
 		}
 		return c
 	}
-	s, err := Open(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := loadSysroot(t, root)
 	res, err := s.DeployTree(ctx, DeployOptions{Stateroot: "testos", Commit: commitWithEtc("empty", nil)})
 	if err != nil {
 		t.Fatal(err)

@@ -17,13 +17,7 @@ func TestReorderAcrossStaterootsSwapsBootconfig(t *testing.T) {
 	root, c1, _ := newTestSysroot(t, ref)
 	deploy(t, root, c1)
 	ctx := context.Background()
-	s, err := Open(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := loadSysroot(t, root)
 	if err := s.InitStateroot(ctx, "testos2"); err != nil {
 		t.Fatal(err)
 	}

@@ -16,13 +16,7 @@ func TestWriteNoDeploymentsAfterLast(t *testing.T) {
 	root, c1, _ := newTestSysroot(t, ref)
 	deploy(t, root, c1)
 	ctx := context.Background()
-	s, err := Open(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := loadSysroot(t, root)
 	if err := s.WriteDeployments(ctx, nil, WriteOptions{PostClean: true}); err != nil {
 		t.Fatal(err)
 	}
