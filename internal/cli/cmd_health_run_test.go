@@ -37,6 +37,19 @@ func bootAgain(t *testing.T, w *adminWorld, name string) string {
 	return dir
 }
 
+func grubVar(t *testing.T, path, name string) string {
+	t.Helper()
+	e, err := grubenv.Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, ok := e.Get(name)
+	if !ok {
+		return "<unset>"
+	}
+	return v
+}
+
 func mustContain(t *testing.T, what, got string, want ...string) {
 	t.Helper()
 	for _, w := range want {
@@ -60,7 +73,7 @@ func TestHealthRunFailThenFallback(t *testing.T) {
 		t.Fatal(err)
 	}
 	adminRun(t, "admin", "deploy", "--sysroot="+w.physical, "--os=testos", adminTestRef) // c2 first, counter armed
-	if got := testutil.GrubVar(t, env, "boot_counter"); got != "3" {
+	if got := grubVar(t, env, "boot_counter"); got != "3" {
 		t.Fatalf("deploy armed boot_counter=%s, want 3", got)
 	}
 	newDep, oldDep := w.c2+".0", w.c1+".0"
@@ -109,7 +122,7 @@ func TestHealthRunFailThenFallback(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(root, "green-ran")); err == nil {
 		t.Error("green.d ran on a failed boot")
 	}
-	if got := testutil.GrubVar(t, env, "boot_counter"); got != "2" {
+	if got := grubVar(t, env, "boot_counter"); got != "2" {
 		t.Errorf("a failed boot touched boot_counter: %s", got)
 	}
 	var st healthStatus
@@ -145,7 +158,7 @@ func TestHealthRunFailThenFallback(t *testing.T) {
 		t.Fatalf("fallback not made the default:\n%s", status)
 	}
 	mustContain(t, "admin status", status, "    Health: rolled back: "+reason+"\n", "    Health: good (")
-	if got := testutil.GrubVar(t, env, "boot_counter") + " " + testutil.GrubVar(t, env, "boot_success"); got != "<unset> 1" {
+	if got := grubVar(t, env, "boot_counter") + " " + grubVar(t, env, "boot_success"); got != "<unset> 1" {
 		t.Errorf("after a good fallback boot: boot_counter boot_success = %s", got)
 	}
 	failed, err := store.FailedCommits()
@@ -247,7 +260,7 @@ func TestHealthRunOlderDeploymentByHand(t *testing.T) {
 	out := adminRun(t, "health", "run", sr, rt)
 	mustContain(t, "health run", out, "health: boot is GOOD\n",
 		"health: the default deployment is "+w.c2+".0, not the booted one; leaving the boot counter alone\n")
-	if got := testutil.GrubVar(t, env, "boot_counter") + " " + testutil.GrubVar(t, env, "boot_success"); got != "2 0" {
+	if got := grubVar(t, env, "boot_counter") + " " + grubVar(t, env, "boot_success"); got != "2 0" {
 		t.Errorf("a manual boot of the old deployment touched the counter: boot_counter boot_success = %s", got)
 	}
 
@@ -259,7 +272,7 @@ func TestHealthRunOlderDeploymentByHand(t *testing.T) {
 	reason := "did not finish booting after 3 attempts"
 	mustContain(t, "health run", out, "did not boot ("+reason+"); making "+w.c1+".0 the default\n", "health: boot is GOOD\n")
 	mustContain(t, "admin status", adminRun(t, "admin", "status", sr), "    Health: rolled back: "+reason+"\n")
-	if got := testutil.GrubVar(t, env, "boot_counter") + " " + testutil.GrubVar(t, env, "boot_success"); got != "<unset> 1" {
+	if got := grubVar(t, env, "boot_counter") + " " + grubVar(t, env, "boot_success"); got != "<unset> 1" {
 		t.Errorf("after the fallback boot: boot_counter boot_success = %s", got)
 	}
 }

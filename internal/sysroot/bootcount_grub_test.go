@@ -122,7 +122,7 @@ func TestGrubFallbackRealGrub(t *testing.T) {
 	if err := s.CommitFallback(ctx, s.Deployments[0], "did not finish booting after 3 attempts"); err != nil {
 		t.Fatal(err)
 	}
-	if got := testutil.GrubVar(t, env, "boot_counter"); got != "<unset>" {
+	if got := envVar(t, env, "boot_counter"); got != "<unset>" {
 		t.Fatalf("boot_counter %s after CommitFallback", got)
 	}
 	s = h.open(t)

@@ -42,6 +42,19 @@ func withGrubenv(t *testing.T, physical string) string {
 	return p
 }
 
+func envVar(t *testing.T, path, name string) string {
+	t.Helper()
+	e, err := grubenv.Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, ok := e.Get(name)
+	if !ok {
+		return "<unset>"
+	}
+	return v
+}
+
 // commitTree commits the test tree plus extra files on the test branch.
 func commitTree(t *testing.T, ref, physical, version string, extra map[string]string) string {
 	t.Helper()
@@ -100,11 +113,11 @@ func TestGrubenvArming(t *testing.T) {
 
 	// With nothing to fall back to, the first deployment is not counted.
 	deploy(t, physical, c1)
-	if got := testutil.GrubVar(t, env, "boot_counter"); got != "<unset>" {
+	if got := envVar(t, env, "boot_counter"); got != "<unset>" {
 		t.Fatalf("after first deploy: boot_counter = %s", got)
 	}
 	deploy(t, physical, c2)
-	if got := testutil.GrubVar(t, env, "boot_counter") + " " + testutil.GrubVar(t, env, "boot_success"); got != "3 0" {
+	if got := envVar(t, env, "boot_counter") + " " + envVar(t, env, "boot_success"); got != "3 0" {
 		t.Fatalf("after second deploy: boot_counter boot_success = %s, want 3 0", got)
 	}
 	st, err := loadSysroot(t, physical).BootCountState()
@@ -114,7 +127,7 @@ func TestGrubenvArming(t *testing.T) {
 	if err := loadSysroot(t, physical).MarkBootGood(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := testutil.GrubVar(t, env, "boot_counter") + " " + testutil.GrubVar(t, env, "boot_success"); got != "<unset> 1" {
+	if got := envVar(t, env, "boot_counter") + " " + envVar(t, env, "boot_success"); got != "<unset> 1" {
 		t.Fatalf("after MarkBootGood: %s", got)
 	}
 
@@ -123,7 +136,7 @@ func TestGrubenvArming(t *testing.T) {
 		"usr/etc/greenboot/greenboot.conf": "GREENBOOT_MAX_BOOT_ATTEMPTS=5\n",
 	})
 	deploy(t, physical, c3)
-	if got := testutil.GrubVar(t, env, "boot_counter"); got != "5" {
+	if got := envVar(t, env, "boot_counter"); got != "5" {
 		t.Fatalf("greenboot.conf attempts: boot_counter = %s, want 5", got)
 	}
 
@@ -133,7 +146,7 @@ func TestGrubenvArming(t *testing.T) {
 	if _, err := s.SetDefault(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
-	if got := testutil.GrubVar(t, env, "boot_counter"); got != "<unset>" {
+	if got := envVar(t, env, "boot_counter"); got != "<unset>" {
 		t.Fatalf("after set-default: boot_counter = %s", got)
 	}
 	deploy(t, physical, c3)
@@ -144,14 +157,14 @@ func TestGrubenvArming(t *testing.T) {
 	if err := s.WriteDeployments(ctx, s.Deployments[:1], WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if got := testutil.GrubVar(t, env, "boot_counter"); got != "5" {
+	if got := envVar(t, env, "boot_counter"); got != "5" {
 		t.Fatalf("after dropping a non-default deployment: boot_counter = %s, want 5", got)
 	}
 	deploy(t, physical, c2)
 	if _, err := loadSysroot(t, physical).Rollback(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := testutil.GrubVar(t, env, "boot_counter"); got != "<unset>" {
+	if got := envVar(t, env, "boot_counter"); got != "<unset>" {
 		t.Fatalf("after rollback: boot_counter = %s", got)
 	}
 }
@@ -196,7 +209,7 @@ func TestGrubenvFallbackCommitted(t *testing.T) {
 	if !s.Deployments[0].Equal(s.Booted) || s.Deployments[1].Csum != bad.Csum {
 		t.Fatalf("after CommitFallback: %v (booted %s)", names(s.Deployments), s.Booted.Name())
 	}
-	if got := testutil.GrubVar(t, env, "boot_counter"); got != "<unset>" {
+	if got := envVar(t, env, "boot_counter"); got != "<unset>" {
 		t.Fatalf("boot_counter = %s after CommitFallback", got)
 	}
 	failed, err := health.OpenStore(filepath.Join(physical, "ostree/deploy/testos/var")).FailedCommits()
@@ -233,13 +246,13 @@ func TestGrubenvArmedByFinalize(t *testing.T) {
 		t.Fatal(err)
 	}
 	stageOn(t, h, c2, StageOptions{})
-	if got := testutil.GrubVar(t, env, "boot_counter"); got != "<unset>" {
+	if got := envVar(t, env, "boot_counter"); got != "<unset>" {
 		t.Fatalf("staging armed the counter: %s", got)
 	}
 	if err := h.open(t).FinalizeStaged(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := testutil.GrubVar(t, env, "boot_counter") + " " + testutil.GrubVar(t, env, "boot_success"); got != "2 0" {
+	if got := envVar(t, env, "boot_counter") + " " + envVar(t, env, "boot_success"); got != "2 0" {
 		t.Fatalf("after finalize: %s, want 2 0", got)
 	}
 	st, err := h.open(t).BootCountState()
