@@ -14,7 +14,7 @@ const module = "github.com/gostree/gostree/internal/"
 // levels mirrors docs/design/layering.md. A package may import only
 // packages on lower levels; test-only packages are exempt.
 var levels = map[string]int{
-	"gvariant": 0, "keyfile": 0, "datetime": 0, "fsx": 0, "errdefs": 0, "log": 0, "progress": 0, "fsverity": 0,
+	"gvariant": 0, "keyfile": 0, "datetime": 0, "fsx": 0, "errdefs": 0, "log": 0, "progress": 0, "fsverity": 0, "membudget": 0,
 	"object": 1, "ref": 1, "grubenv": 1, "bootconfig": 1, "composefs": 1,
 	"layout": 2, "sign": 2, "bootloader": 2, "health": 2, "prepareroot": 2,
 	"repo": 3, "fetch": 3,

@@ -1,0 +1,97 @@
+package membudget
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+const (
+	// Default is the budget without a configured size or cgroup limit:
+	// about what libostree needs to apply a delta of 32 MiB parts.
+	Default int64 = 64 << 20
+	// Min is the smallest budget a cgroup limit yields.
+	Min int64 = 16 << 20
+	// ConfigKey is the key of the repository config's [core] group that
+	// sets the budget.
+	ConfigKey = "memory-budget"
+)
+
+// Config reads configuration values; *keyfile.File implements it.
+type Config interface {
+	String(group, key string) (string, bool)
+}
+
+// FromConfig returns the budget core.memory-budget sets, or Auto's.
+func FromConfig(c Config) (int64, error) {
+	if c != nil {
+		if s, ok := c.String("core", ConfigKey); ok {
+			n, err := ParseSize(s)
+			if err != nil {
+				return 0, fmt.Errorf("invalid core.%s %q: %w", ConfigKey, s, err)
+			}
+			return n, nil
+		}
+	}
+	return Auto(), nil
+}
+
+var auto = sync.OnceValue(func() int64 {
+	limit, ok := CgroupLimit("/proc/self/cgroup", "/proc/self/mountinfo")
+	return fromLimit(limit, ok)
+})
+
+// Auto is the budget without configuration: a quarter of the cgroup's
+// memory limit (the rest is left to the page cache, which the limit
+// also counts, and to whatever shares the cgroup), or Default.
+func Auto() int64 { return auto() }
+
+func fromLimit(limit int64, ok bool) int64 {
+	if !ok {
+		return Default
+	}
+	return max(limit/4, Min)
+}
+
+// ParseSize parses a byte count with an optional binary unit: "65536",
+// "64K", "48M", "48MB", "1G", "1GiB".
+func ParseSize(s string) (int64, error) {
+	t := strings.ToUpper(strings.TrimSpace(s))
+	t = strings.TrimSuffix(strings.TrimSuffix(t, "B"), "I")
+	mult := int64(1)
+	if n := len(t); n > 0 {
+		if i := strings.IndexByte("KMGT", t[n-1]); i >= 0 {
+			mult = 1 << (10 * (i + 1))
+			t = t[:n-1]
+		}
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("expected a positive size such as 64MB")
+	}
+	if n > math.MaxInt64/mult {
+		return 0, fmt.Errorf("size %s is too large", s)
+	}
+	return n * mult, nil
+}
+
+// SetGoLimit sets the Go runtime's soft memory limit to the budget
+// unless one is already set (GOMEMLIMIT, or a command's own). By
+// default the collector lets the heap grow to twice what is live before
+// it runs, and that slack is part of the peak RSS: with the limit it
+// collects earlier once the heap nears the budget. It is a soft limit,
+// so work whose live data exceeds the budget still completes, with more
+// collections.
+func SetGoLimit(budget int64) {
+	if budget <= 0 || os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	if debug.SetMemoryLimit(-1) != math.MaxInt64 {
+		return
+	}
+	debug.SetMemoryLimit(budget)
+}
