@@ -152,3 +152,11 @@ func TestVectorsShared(t *testing.T) {
 func TestVectorsTestdata(t *testing.T) {
 	checkVectors(t, loadVectors(t, "testdata/vectors"))
 }
+
+// sharedVectorDirOptional returns the shared vector directory if present.
+func sharedVectorDirOptional() string {
+	if _, err := os.Stat(sharedVectors); err != nil {
+		return ""
+	}
+	return sharedVectors
+}
