@@ -3,6 +3,7 @@ package bootloader
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -12,6 +13,9 @@ type Config struct {
 	keys           []string
 	values         map[string]string
 	OverlayInitrds []string
+	// File is the base name LoadConfig read the entry from ("" for an
+	// entry built in memory): its counter and naming scheme live there.
+	File string
 }
 
 // NewConfig returns an empty entry.
@@ -48,7 +52,9 @@ func LoadConfig(path string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ParseConfig(b), nil
+	c := ParseConfig(b)
+	c.File = filepath.Base(path)
+	return c, nil
 }
 
 func isASCIIAlpha(b byte) bool { return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' }

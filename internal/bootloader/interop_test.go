@@ -88,6 +88,9 @@ func TestBackendsMatchReference(t *testing.T) {
 	testutil.RequiresRoot(t)
 	ref := testutil.ReferenceOstree(t)
 	t.Setenv("OSTREE_SYSROOT_DEBUG", "mutable-deployments")
+	// The reference (2022.7) names entries ostree-N-STATEROOT.conf; so
+	// does gostree under libostree's switch for the pre-2024.5 naming.
+	t.Setenv("OSTREE_SYSROOT_OPTS", "bootloader-naming-1")
 	base := baseSysroot(t, ref)
 	gen := filepath.Join(t.TempDir(), "generator")
 	write(t, gen, generator)

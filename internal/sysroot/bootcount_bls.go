@@ -78,23 +78,29 @@ func (s *Sysroot) bootCountingTries(ctx context.Context) (int, error) {
 }
 
 // entryBase is the counter-less name of the current entry of d, one of
-// the loaded, non-staged deployments: "ostree-VERSION-STATEROOT".
+// the loaded, non-staged deployments: the file it was read from, else the
+// name s writes for its position.
 func (s *Sysroot) entryBase(d *Deployment) (string, bool) {
 	cur := s.nonStaged()
 	for i, c := range cur {
 		if c.Equal(d) {
-			return fmt.Sprintf("ostree-%d-%s", len(cur)-i, d.Stateroot), true
+			if c.BootConfig != nil {
+				if stem := loadedStem(c.BootConfig.File); stem != "" {
+					return stem, true
+				}
+			}
+			return s.entryStem(len(cur), i, d.Stateroot), true
 		}
 	}
 	return "", false
 }
 
-// loadedEntryBase is entryBase for a loaded sysroot, read from the
-// version of d's entry, which also tells apart duplicate entries.
+// loadedEntryBase is entryBase for a loaded sysroot, taken from the file
+// d's entry was read from, which also tells apart duplicate entries.
 func (s *Sysroot) loadedEntryBase(d *Deployment) (string, bool) {
 	if d.BootConfig != nil {
-		if v, ok := d.BootConfig.Get("version"); ok {
-			return fmt.Sprintf("ostree-%s-%s", v, d.Stateroot), true
+		if stem := loadedStem(d.BootConfig.File); stem != "" {
+			return stem, true
 		}
 	}
 	return s.entryBase(d)

@@ -107,7 +107,7 @@ func TestBLSBootCounting(t *testing.T) {
 	run(t, ref, "--repo="+filepath.Join(physical, "ostree/repo"), "config", "set", "sysroot.boot-counting-tries", "3")
 
 	deploy(t, physical, c1)
-	if diff := cmp.Diff([]string{"ostree-1-testos+3.conf"}, entryNames(t, physical)); diff != "" {
+	if diff := cmp.Diff([]string{"ostree-1+3.conf"}, entryNames(t, physical)); diff != "" {
 		t.Fatalf("entries (-want +got):\n%s", diff)
 	}
 	s := loadSysroot(t, physical)
@@ -124,20 +124,20 @@ func TestBLSBootCounting(t *testing.T) {
 	if err := h1.open(t).MarkBootGood(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{"ostree-1-testos.conf"}, entryNames(t, physical)); diff != "" {
+	if diff := cmp.Diff([]string{"ostree-1.conf"}, entryNames(t, physical)); diff != "" {
 		t.Fatalf("entries after MarkBootGood (-want +got):\n%s", diff)
 	}
 
 	// A new deployment is counted; the blessed one stays blessed.
 	bad := deploy(t, physical, c2)
-	if diff := cmp.Diff([]string{"ostree-1-testos.conf", "ostree-2-testos+3.conf"}, entryNames(t, physical)); diff != "" {
+	if diff := cmp.Diff([]string{"ostree-1.conf", "ostree-2+3.conf"}, entryNames(t, physical)); diff != "" {
 		t.Fatalf("entries after second deploy (-want +got):\n%s", diff)
 	}
 	var picked []string
 	for range 4 {
 		picked = append(picked, sdBoot(t, physical))
 	}
-	if diff := cmp.Diff([]string{"ostree-2-testos", "ostree-2-testos", "ostree-2-testos", "ostree-1-testos"}, picked); diff != "" {
+	if diff := cmp.Diff([]string{"ostree-2", "ostree-2", "ostree-2", "ostree-1"}, picked); diff != "" {
 		t.Fatalf("entries booted (-want +got):\n%s", diff)
 	}
 	s = loadSysroot(t, physical)
@@ -147,21 +147,21 @@ func TestBLSBootCounting(t *testing.T) {
 
 	h := h1
 	s = h.open(t)
-	if !deploymentOfEntry(t, s, "ostree-1-testos").Equal(s.Booted) {
+	if !deploymentOfEntry(t, s, "ostree-1").Equal(s.Booted) {
 		t.Fatal("the fallback did not boot the first deployment")
 	}
 	if err := s.CommitFallback(ctx, s.Deployments[0], "did not finish booting after 3 attempts"); err != nil {
 		t.Fatal(err)
 	}
 	// The failed entry keeps its exhausted counter through the rewrite.
-	if diff := cmp.Diff([]string{"ostree-1-testos+0-3.conf", "ostree-2-testos.conf"}, entryNames(t, physical)); diff != "" {
+	if diff := cmp.Diff([]string{"ostree-1+0-3.conf", "ostree-2.conf"}, entryNames(t, physical)); diff != "" {
 		t.Fatalf("entries after CommitFallback (-want +got):\n%s", diff)
 	}
 	s = h.open(t)
 	if !s.Deployments[0].Equal(s.Booted) || s.Deployments[1].Csum != bad.Csum {
 		t.Fatalf("deployments after CommitFallback: %v", names(s.Deployments))
 	}
-	if got := sdBoot(t, physical); got != "ostree-2-testos" {
+	if got := sdBoot(t, physical); got != "ostree-2" {
 		t.Fatalf("next boot picks %s", got)
 	}
 	if st, err := s.BootCountState(); err != nil || st != (BootCountState{Backend: "bls"}) {
@@ -172,20 +172,20 @@ func TestBLSBootCounting(t *testing.T) {
 	if err := s.SetKargsInPlace(s.Deployments[1], s.Deployments[1].BootConfig.Value("options")+" debug"); err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(filepath.Join(physical, "boot/loader/entries/ostree-1-testos+0-3.conf"))
+	b, err := os.ReadFile(filepath.Join(physical, "boot/loader/entries/ostree-1+0-3.conf"))
 	if err != nil || !strings.Contains(string(b), " debug\n") {
 		t.Fatalf("kargs not in the counted entry: %v %s", err, b)
 	}
 
 	// Blessing never replaces an entry of the same name.
 	dir := filepath.Join(physical, "boot/loader/entries")
-	if err := os.Rename(filepath.Join(dir, "ostree-2-testos.conf"), filepath.Join(dir, "ostree-2-testos+2-1.conf")); err != nil {
+	if err := os.Rename(filepath.Join(dir, "ostree-2.conf"), filepath.Join(dir, "ostree-2+2-1.conf")); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "ostree-2-testos.conf"), b, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "ostree-2.conf"), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.open(t).MarkBootGood(ctx); err == nil || !strings.Contains(err.Error(), "ostree-2-testos+2-1.conf") {
+	if err := h.open(t).MarkBootGood(ctx); err == nil || !strings.Contains(err.Error(), "ostree-2+2-1.conf") {
 		t.Fatalf("MarkBootGood over an existing entry: %v", err)
 	}
 }

@@ -35,6 +35,9 @@ type interopRun struct {
 func TestInteropSequences(t *testing.T) {
 	ref := referenceTool(t)
 	gs := gostreeTool(t)
+	// The reference (2022.7) names entries ostree-N-STATEROOT.conf, as
+	// gostree does under libostree's switch for that naming.
+	t.Setenv("OSTREE_SYSROOT_OPTS", "bootloader-naming-1")
 
 	// The remote: an archive repo holding three builds on testos/main
 	// (c1 and c2 share a kernel), and testos/other.

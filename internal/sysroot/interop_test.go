@@ -161,7 +161,7 @@ func TestReferenceReadsOurDeployments(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(newEtc, "newlocal")); string(b) != "local\n" {
 		t.Errorf("added config not carried over: %q", b)
 	}
-	entry, err := os.ReadFile(filepath.Join(root, "boot/loader/entries/ostree-2-testos.conf"))
+	entry, err := os.ReadFile(filepath.Join(root, "boot/loader/entries/ostree-2.conf"))
 	if err != nil {
 		t.Fatal(err)
 	}

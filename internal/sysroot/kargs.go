@@ -50,8 +50,17 @@ func (s *Sysroot) SetKargsInPlace(d *Deployment, options string) error {
 	if err != nil {
 		return err
 	}
-	base := fmt.Sprintf("ostree-%d-%s", len(s.Deployments)-d.Index, d.Stateroot)
-	name := fmt.Sprintf("boot/loader.%d/entries/%s.conf", s.BootVersion, base)
+	dir := fmt.Sprintf("boot/loader.%d/entries/", s.BootVersion)
+	// The file the entry was read from, whichever naming and counter it
+	// has, is the one to replace: writing another name would leave two
+	// entries for one deployment.
+	if f := d.BootConfig.File; f != "" {
+		if _, err := os.Stat(s.Abs(dir + f)); err == nil {
+			return fsx.WriteFileAtomic(s.Abs(dir+f), data, 0o644, true)
+		}
+	}
+	base := s.entryStem(len(s.Deployments), d.Index, d.Stateroot)
+	name := dir + base + ".conf"
 	if _, err := os.Stat(s.Abs(name)); err != nil {
 		// The entry may carry a boot counter in its name.
 		counted, _, ferr := s.entryFile(s.BootVersion, base)

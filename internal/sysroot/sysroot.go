@@ -47,6 +47,8 @@ type Sysroot struct {
 	OnPruned func(freed int64)
 	// Debug holds OSTREE_SYSROOT_DEBUG, read by Open.
 	Debug DebugFlags
+	// Opts holds OSTREE_SYSROOT_OPTS, read by Open.
+	Opts GlobalOpts
 
 	host         Options
 	rootIsBooted bool
@@ -71,7 +73,7 @@ func Open(path string, opts ...Options) (*Sysroot, error) {
 	if len(opts) > 0 {
 		o = opts[0]
 	}
-	s := &Sysroot{path: abs, host: o.WithDefaults(), lockFD: -1, BootVersion: -1, SubBootVersion: -1, Debug: debugFlagsFromEnv()}
+	s := &Sysroot{path: abs, host: o.WithDefaults(), lockFD: -1, BootVersion: -1, SubBootVersion: -1, Debug: debugFlagsFromEnv(), Opts: globalOptsFromEnv()}
 	var st unix.Stat_t
 	if err := unix.Stat(abs, &st); err != nil {
 		return nil, fmt.Errorf("opening sysroot %s: %w", abs, err)

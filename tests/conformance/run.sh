@@ -15,6 +15,10 @@ if ((${#files[@]} == 0)); then
   echo "no conformance files listed"
   exit 0
 fi
+# libostree 2022.7 names BLS entries ostree-N-STATEROOT.conf; gostree
+# follows 2025.2 (ostree-N.conf) unless asked for the old naming with
+# libostree's own switch, as a 2022.7-era system would be.
+export OSTREE_SYSROOT_OPTS=${OSTREE_SYSROOT_OPTS:-bootloader-naming-1}
 # Some files generate many deltas of big trees; the default 300 s per
 # file is too tight on a loaded machine.
 TEST_TIMEOUT=${TEST_TIMEOUT:-900} LOGDIR=${LOGDIR:-$PWD/conformance-logs} "$runner" "$bin" "${files[@]}"

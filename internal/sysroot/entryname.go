@@ -1,0 +1,50 @@
+package sysroot
+
+import (
+	"fmt"
+	"os"
+	"strings"
+)
+
+// GlobalOpts are libostree's OSTREE_SYSROOT_OPTS switches. Only the entry
+// naming changes what gostree writes; the others are accepted so that a
+// script setting them gets what it asked for or nothing worse.
+type GlobalOpts struct {
+	// OldEntryNames writes BLS entries as "ostree-N-STATEROOT.conf", as
+	// libostree did before 2024.5 ("bootloader-naming-1"). The default is
+	// "ostree-N.conf": GRUB's blscfg sorts by file name and ignores the
+	// version field, so the stateroot in the name reordered the menu.
+	OldEntryNames bool
+}
+
+// globalOptsFromEnv parses OSTREE_SYSROOT_OPTS (comma, colon, semicolon or
+// space separated, as GLib's debug-string parser reads it).
+func globalOptsFromEnv() GlobalOpts {
+	var o GlobalOpts
+	for _, k := range strings.FieldsFunc(os.Getenv("OSTREE_SYSROOT_OPTS"), func(r rune) bool {
+		return r == ',' || r == ' ' || r == ':' || r == ';'
+	}) {
+		if k == "bootloader-naming-1" {
+			o.OldEntryNames = true
+		}
+	}
+	return o
+}
+
+// entryStem is the counter-less file name (without ".conf") of the entry
+// for the deployment at index of n, in the naming s writes.
+func (s *Sysroot) entryStem(n, index int, stateroot string) string {
+	if s.Opts.OldEntryNames {
+		return fmt.Sprintf("ostree-%d-%s", n-index, stateroot)
+	}
+	return fmt.Sprintf("ostree-%d", n-index)
+}
+
+// loadedStem is the counter-less name of the file a loaded entry was read
+// from, whichever naming wrote it; "" for an entry not read from disk.
+func loadedStem(file string) string {
+	if file == "" {
+		return ""
+	}
+	return parseEntryName(file).base
+}
