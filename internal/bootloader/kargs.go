@@ -17,8 +17,8 @@ type karg struct {
 	value *string // nil for a bare key, "" for "key="
 }
 
-// ParseKernelArgs splits a command line on single spaces, as
-// ostree_kernel_args_from_string does.
+// ParseKernelArgs splits a command line as libostree does (see
+// splitArgs).
 func ParseKernelArgs(s string) *KernelArgs {
 	k := &KernelArgs{}
 	k.AppendString(s)
@@ -27,12 +27,31 @@ func ParseKernelArgs(s string) *KernelArgs {
 
 // AppendString appends every space-separated argument of s.
 func (k *KernelArgs) AppendString(s string) {
-	if s == "" {
-		return
+	for _, a := range splitArgs(s) {
+		k.appendOne(a)
 	}
-	for _, a := range strings.Split(s, " ") {
-		k.Append(a)
+}
+
+// splitArgs splits at single spaces outside double quotes, after skipping
+// leading spaces, as libostree does since 2024 (test="1 2" is one
+// argument); an unterminated quote runs to the end.
+func splitArgs(s string) []string {
+	s = strings.TrimLeft(s, " ")
+	var out []string
+	quoted, start := false, 0
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '"':
+			quoted = !quoted
+		case s[i] == ' ' && !quoted:
+			out = append(out, s[start:i])
+			start = i + 1
+		}
 	}
+	if start < len(s) {
+		out = append(out, s[start:])
+	}
+	return out
 }
 
 func splitKeyEq(arg string) (string, *string) {
@@ -54,8 +73,11 @@ func (k *KernelArgs) entries(key string) []int {
 	return idx
 }
 
-// Append adds arg at the end, even when its key is already present.
-func (k *KernelArgs) Append(arg string) {
+// Append adds each argument of arg at the end, even when its key is
+// already present.
+func (k *KernelArgs) Append(arg string) { k.AppendString(arg) }
+
+func (k *KernelArgs) appendOne(arg string) {
 	key, v := splitKeyEq(arg)
 	k.order = append(k.order, &karg{key, v})
 }
@@ -98,6 +120,15 @@ func (k *KernelArgs) Replace(arg string) {
 // NewReplace is `--karg-replace`: KEY=VALUE replaces the single value of
 // KEY; KEY=OLD=NEW replaces the value OLD.
 func (k *KernelArgs) NewReplace(arg string) error {
+	for _, a := range splitArgs(arg) {
+		if err := k.newReplaceOne(a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (k *KernelArgs) newReplaceOne(arg string) error {
 	key, v := splitKeyEq(arg)
 	idx := k.entries(key)
 	if len(idx) == 0 {
@@ -123,6 +154,15 @@ func (k *KernelArgs) NewReplace(arg string) error {
 // Delete removes arg: a bare KEY when it has one entry, or the entry whose
 // value matches.
 func (k *KernelArgs) Delete(arg string) error {
+	for _, a := range splitArgs(arg) {
+		if err := k.deleteOne(a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (k *KernelArgs) deleteOne(arg string) error {
 	key, v := splitKeyEq(arg)
 	idx := k.entries(key)
 	if len(idx) == 0 {
@@ -215,7 +255,7 @@ func (k *KernelArgs) AppendProcCmdline() error {
 		return err
 	}
 	s := strings.TrimRight(string(b), " \t\n\r")
-	for _, a := range strings.Split(s, " ") {
+	for _, a := range splitArgs(s) {
 		skip := false
 		for _, p := range procCmdlineSkip {
 			if strings.HasPrefix(a, p) {
@@ -223,7 +263,7 @@ func (k *KernelArgs) AppendProcCmdline() error {
 			}
 		}
 		if !skip {
-			k.Append(a)
+			k.appendOne(a)
 		}
 	}
 	return nil

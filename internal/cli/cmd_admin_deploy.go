@@ -17,7 +17,7 @@ type deployFlags struct {
 	noPrune, noMerge, retain, stage, retainPending        bool
 	retainRollback, notDefault, kargProcCmdline, kargNone bool
 	kargs, kargsAppend, overlayInitrds                    []string
-	kargDelete                                            string
+	kargDelete                                            []string
 	lockFinalization                                      bool
 }
 
@@ -39,7 +39,7 @@ func setupAdminDeploy(in *Invocation) func([]string) error {
 	in.Strings("karg", 0, "NAME=VALUE", "Set kernel argument, like root=/dev/sda1; this overrides any earlier argument with the same name", &f.kargs)
 	in.Strings("karg-append", 0, "NAME=VALUE", "Append kernel argument; useful with e.g. console= that can be used multiple times", &f.kargsAppend)
 	in.Flag("karg-none", 0, "Do not import kernel arguments", &f.kargNone)
-	in.String("karg-delete", 0, "NAME=VALUE", "Delete kernel argument if exists", &f.kargDelete)
+	in.Strings("karg-delete", 0, "NAME=VALUE", "Delete kernel argument if exists", &f.kargDelete)
 	in.Strings("overlay-initrd", 0, "FILE", "Overlay iniramfs file", &f.overlayInitrds)
 	return func(args []string) error { return runAdminDeploy(in, f, args) }
 }
@@ -56,9 +56,9 @@ func runAdminDeploy(in *Invocation, f *deployFlags, args []string) error {
 	switch {
 	case f.kargProcCmdline && f.kargNone:
 		return Usage("Can't specify both --karg-proc-cmdline and --karg-none")
-	case f.kargNone && f.kargDelete != "":
+	case f.kargNone && len(f.kargDelete) > 0:
 		return Usage("Can't specify both --karg-none and --karg-delete")
-	case f.noMerge && f.kargDelete != "":
+	case f.noMerge && len(f.kargDelete) > 0:
 		return Usage("Can't specify both --no-merge and --karg-delete")
 	}
 	refspec := args[0]
@@ -136,7 +136,7 @@ func deployKargs(f *deployFlags, merge *sysroot.Deployment) ([]string, error) {
 		if err := k.AppendProcCmdline(); err != nil {
 			return nil, err
 		}
-	case merge != nil && (len(f.kargs) > 0 || len(f.kargsAppend) > 0 || f.kargDelete != ""):
+	case merge != nil && (len(f.kargs) > 0 || len(f.kargsAppend) > 0 || len(f.kargDelete) > 0):
 		opts := ""
 		if merge.BootConfig != nil {
 			opts = merge.BootConfig.Value("options")
@@ -159,11 +159,13 @@ func deployKargs(f *deployFlags, merge *sysroot.Deployment) ([]string, error) {
 			k.Append(a)
 		}
 	}
-	if f.kargDelete != "" {
+	// Since 2024 every --karg-delete counts and an absent argument is
+	// not an error (2022.7 kept the last one and refused absent keys).
+	for _, a := range f.kargDelete {
 		if k == nil {
 			k = &bootloader.KernelArgs{}
 		}
-		if err := k.Delete(f.kargDelete); err != nil {
+		if err := k.DeleteIfPresent(a); err != nil {
 			return nil, err
 		}
 	}

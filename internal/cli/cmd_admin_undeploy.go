@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/gostree/gostree/internal/sysroot"
 )
@@ -39,6 +40,11 @@ func setupAdminUndeploy(in *Invocation) func([]string) error {
 		if len(args) < 1 {
 			return Usage("INDEX must be specified")
 		}
+		// Since 2024 undeploy parses its index strictly (set-default
+		// still reads it as atoi does).
+		if !wholeNumber(args[0]) {
+			return fmt.Errorf("Invalid index: %s", args[0])
+		}
 		target, idx, err := indexedDeployment(s, args[0])
 		if err != nil {
 			return err
@@ -73,4 +79,14 @@ func setupAdminCleanup(in *Invocation) func([]string) error {
 		defer release()
 		return s.Cleanup(in.Ctx, sysroot.CleanupOptions{Prune: true})
 	}
+}
+
+// wholeNumber reports whether strtoull would read all of s: optional
+// leading space and sign, then digits only (none reads as 0).
+func wholeNumber(s string) bool {
+	s = strings.TrimLeft(s, " \t\n\v\f\r")
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	return strings.Trim(s, "0123456789") == ""
 }
