@@ -128,16 +128,25 @@ func syslinuxConfig(old string, entries []*Config) (string, error) {
 		if !ok {
 			return "", fmt.Errorf("No \"linux\" key in bootloader config")
 		}
-		lines = append(lines, "\tKERNEL /boot"+linux)
+		lines = append(lines, "\tKERNEL "+bootPath(linux))
 		if v, ok := e.Get("initrd"); ok {
-			lines = append(lines, "\tINITRD /boot"+v)
+			lines = append(lines, "\tINITRD "+bootPath(v))
 		}
 		if v, ok := e.Get("devicetree"); ok {
-			lines = append(lines, "\tDEVICETREE /boot"+v)
+			lines = append(lines, "\tDEVICETREE "+bootPath(v))
 		}
 		if v, ok := e.Get("options"); ok {
 			lines = append(lines, "\tAPPEND "+v)
 		}
 	}
 	return joinLines(lines), nil
+}
+
+// bootPath is an entry path as syslinux, reading the root filesystem,
+// sees it: under /boot, unless sysroot.bootprefix already put it there.
+func bootPath(p string) string {
+	if strings.HasPrefix(p, "/boot/") {
+		return p
+	}
+	return "/boot" + p
 }

@@ -56,6 +56,10 @@ func (s *Sysroot) installKernel(ctx context.Context, bv int, d *Deployment, n in
 			return err
 		}
 	}
+	prefix, err := s.bootPrefix(ctx)
+	if err != nil {
+		return err
+	}
 	var overlays []string
 	for _, sum := range d.OverlayInitrds {
 		rel := initramfsOverlays + "/" + sum + ".img"
@@ -65,7 +69,7 @@ func (s *Sysroot) installKernel(ctx context.Context, bv int, d *Deployment, n in
 		if err := installIntoBoot(filepath.Join(stagedInitrdsDir, sum), s.Abs(rel)); err != nil {
 			return err
 		}
-		overlays = append(overlays, "/"+strings.TrimPrefix(rel, "boot/"))
+		overlays = append(overlays, prefix+strings.TrimPrefix(rel, "boot/"))
 	}
 
 	title, err := osReleaseTitle(root)
@@ -86,19 +90,19 @@ func (s *Sysroot) installKernel(ctx context.Context, bv int, d *Deployment, n in
 	bc := d.BootConfig
 	bc.Set("title", title)
 	bc.Set("version", fmt.Sprint(n-d.Index))
-	bc.Set("linux", "/"+bootcsumDir+"/"+kl.KernelName)
+	bc.Set("linux", prefix+bootcsumDir+"/"+kl.KernelName)
 	kargs := bootloader.ParseKernelArgs(bc.Value("options"))
 	if kl.InitramfsName != "" {
-		bc.Set("initrd", "/"+bootcsumDir+"/"+kl.InitramfsName)
+		bc.Set("initrd", prefix+bootcsumDir+"/"+kl.InitramfsName)
 		bc.OverlayInitrds = overlays
 	} else {
 		kargs.Replace(fmt.Sprintf("init=/ostree/boot.%d/%s/%s/%d/usr/lib/ostree/ostree-prepare-root", bv, d.Stateroot, d.BootCsum, d.BootSerial))
 	}
 	switch {
 	case kl.DevicetreeName != "":
-		bc.Set("devicetree", "/"+bootcsumDir+"/"+kl.DevicetreeName)
+		bc.Set("devicetree", prefix+bootcsumDir+"/"+kl.DevicetreeName)
 	case kl.Devicetree != "":
-		bc.Set("fdtdir", "/"+bootcsumDir+"/"+kl.Devicetree)
+		bc.Set("fdtdir", prefix+bootcsumDir+"/"+kl.Devicetree)
 	}
 	kargs.Replace(fmt.Sprintf("ostree=/ostree/boot.%d/%s/%s/%d", bv, d.Stateroot, d.BootCsum, d.BootSerial))
 	bc.Set("options", kargs.String())
@@ -119,7 +123,7 @@ func (s *Sysroot) installKernel(ctx context.Context, bv int, d *Deployment, n in
 	if err != nil {
 		return err
 	}
-	name := fmt.Sprintf("ostree-%d-%s%s.conf", n-d.Index, d.Stateroot, counter)
+	name := s.entryStem(n, d.Index, d.Stateroot) + counter + ".conf"
 	return os.WriteFile(filepath.Join(entriesDir, name), data, 0o644)
 }
 
@@ -271,4 +275,22 @@ func shellUnquote(s string) (string, bool) {
 		}
 	}
 	return b.String(), true
+}
+
+// bootPrefix is what entry paths start with: "/boot/" when the repo's
+// sysroot.bootprefix is set (for loaders that read /boot as part of the
+// root filesystem, since libostree 2023.6), else "/".
+func (s *Sysroot) bootPrefix(ctx context.Context) (string, error) {
+	r, err := s.Repo(ctx)
+	if err != nil {
+		return "", err
+	}
+	on, err := r.Config().Bool("sysroot", "bootprefix", false)
+	if err != nil {
+		return "", err
+	}
+	if on {
+		return "/boot/", nil
+	}
+	return "/", nil
 }
