@@ -80,18 +80,65 @@ func TestPrepareBadInput(t *testing.T) {
 		}, want: S + "/ostree/repo/config: [sysroot] readonly=on: not a boolean (true, false, 1 or 0)"},
 		{name: "composefs_yes", setup: func(t *testing.T, f *fixture) {
 			f.conf(t, ConfigFiles[0], "[composefs]", "enabled=yes")
-		}, want: "$I/usr/lib/ostree/prepare-root.conf: [composefs] enabled=yes: composefs is not supported yet"},
+		}, want: "composefs: failed to mount: $D/.ostree.cfs does not exist"},
 		{name: "composefs_karg_signed", cmdline: "ostree=" + testTarget + " ostree.prepare-root.composefs=signed",
-			want: "kernel argument ostree.prepare-root.composefs=signed: composefs is not supported yet"},
+			want: "composefs: reading public key file: open $I/etc/ostree/initramfs-root-binding.key: no such file or directory"},
 		{name: "composefs_bad_value", setup: func(t *testing.T, f *fixture) {
 			f.conf(t, ConfigFiles[1], "[composefs]", "enabled=perhaps")
-		}, want: "$I/etc/ostree/prepare-root.conf: [composefs] enabled=perhaps: not one of yes, no, maybe, signed, verity"},
+		}, want: "$I/etc/ostree/prepare-root.conf: [composefs] enabled=perhaps: not one of yes, no, maybe, true, false, 1, 0, verity or signed"},
 		{name: "root_transient", setup: func(t *testing.T, f *fixture) {
 			f.conf(t, ConfigFiles[0], "[root]", "transient=true")
 		}, want: "$I/usr/lib/ostree/prepare-root.conf: [root] transient=true: root.transient requires composefs"},
 		{name: "bad_config_syntax", setup: func(t *testing.T, f *fixture) {
 			f.conf(t, ConfigFiles[1], "[sysroot", "readonly=true")
 		}, want: "$I/etc/ostree/prepare-root.conf: …"},
+		{name: "composefs_garbage_image", setup: func(t *testing.T, f *fixture) {
+			f.conf(t, ConfigFiles[0], "[composefs]", "enabled=maybe")
+			mustWrite(t, f.deploy+"/"+ComposefsImage, "not an image")
+		}, want: "composefs: failed to mount: $D/.ostree.cfs is not a composefs image: no composefs header"},
+		{name: "composefs_garbage_erofs", setup: func(t *testing.T, f *fixture) {
+			f.conf(t, ConfigFiles[0], "[composefs]", "enabled=yes")
+			mustWrite(t, f.deploy+"/"+ComposefsImage, "\x9a\x62\x78\xd0"+strings.Repeat("garbage!", 1024))
+		}, want: "composefs: failed to mount: mount composefs image $D/.ostree.cfs (erofs) on $R/ostree/.private/cfsroot-lower: …"},
+		{name: "composefs_no_objects", setup: func(t *testing.T, f *fixture) {
+			f.conf(t, ConfigFiles[0], "[composefs]", "enabled=yes")
+			newCfsImage(false).install(t, f)
+			if err := os.RemoveAll(f.sysroot + "/" + objectsRel); err != nil {
+				t.Fatal(err)
+			}
+		}, want: "composefs: failed to mount: repository objects directory $S/ostree/repo/objects does not exist"},
+		{name: "composefs_transient_no_image", setup: func(t *testing.T, f *fixture) {
+			f.conf(t, ConfigFiles[0], "[composefs]", "enabled=maybe", "[root]", "transient=true")
+		}, want: "composefs: no image $D/.ostree.cfs: root.transient requires composefs"},
+		{name: "composefs_signed_empty_keyfile", setup: func(t *testing.T, f *fixture) {
+			f.conf(t, ConfigFiles[0], "[composefs]", "enabled=signed", "keypath=/keys")
+			mustWrite(t, f.initrd+"/keys", "\n")
+		}, want: "composefs: public key file $I/keys specified, but no public keys found"},
+		{name: "composefs_signed_no_commit", setup: func(t *testing.T, f *fixture) {
+			f.conf(t, ConfigFiles[0], "[composefs]", "enabled=signed")
+			mustWrite(t, f.initrd+"/etc/ostree/initramfs-root-binding.key", strings.Repeat("A", 43)+"=\n")
+		}, want: "composefs: Error loading signatures from repo: open $S/ostree/repo/objects/" + testCsum[:2] + "/" + testCsum[2:] + ".commit: no such file or directory"},
+		{name: "composefs_signed_wrong_key", setup: func(t *testing.T, f *fixture) {
+			im := newCfsImage(false)
+			im.install(t, f)
+			pub, _ := newKey(t, 1)
+			_, other := newKey(t, 2)
+			f.conf(t, ConfigFiles[0], "[composefs]", "enabled=signed")
+			signCommit(t, f, imageDigest(t, f), pub, other)
+		}, want: "composefs: Checking commit signature of …"},
+		{name: "composefs_signed_tmpfs", setup: func(t *testing.T, f *fixture) {
+			newCfsImage(false).install(t, f)
+			pub, priv := newKey(t, 1)
+			f.conf(t, ConfigFiles[0], "[composefs]", "enabled=signed")
+			signCommit(t, f, imageDigest(t, f), pub, priv)
+		}, want: "composefs: failed to mount: fsverity not supported for composefs image $D/.ostree.cfs: …"},
+		// Fails after the composefs root is up: it is taken down again.
+		{name: "composefs_run_dir_broken", setup: func(t *testing.T, f *fixture) {
+			f.conf(t, ConfigFiles[1], "[composefs]", "enabled=yes", "[root]", "transient=true")
+			newCfsImage(false).install(t, f)
+			f.markVar(t)
+			mustWrite(t, filepath.Join(f.run, BootedFile, "junk"), "")
+		}, want: "write $R/ostree-booted: …"},
 		// Fails after the new root is assembled: everything is undone.
 		{name: "run_dir_broken", setup: func(t *testing.T, f *fixture) {
 			f.conf(t, ConfigFiles[1], "[sysroot]", "readonly=true", "[etc]", "transient=true")

@@ -17,25 +17,33 @@ const SysrootROStamp = "ostree-sysroot-ro.stamp"
 
 // Keys of the a{sv} in BootedFile, as libostree names them.
 const (
-	keyBackingRoot   = "backing-root-device-inode"
-	keySysrootRO     = "sysroot-ro"
-	keyTransientEtc  = "transient-etc"
-	keyRootTransient = "root.transient"
-	keyComposefs     = "composefs"
+	keyBackingRoot     = "backing-root-device-inode"
+	keySysrootRO       = "sysroot-ro"
+	keyTransientEtc    = "transient-etc"
+	keyRootTransient   = "root.transient"
+	keyRootTransientRO = "root.transient-ro"
+	keyComposefs       = "composefs"
+	keyComposefsVerity = "composefs.verity"
+	keyComposefsSigned = "composefs.signed"
 )
 
 var bootedType = gvariant.MustType("a{sv}")
 
 // Booted is what BootedFile records about the root setup.
 type Booted struct {
-	Dev, Ino      uint64 // device and inode of the deployment directory
-	SysrootRO     bool
-	TransientEtc  string // directory holding the /etc overlay's upper and work dirs, or ""
-	RootTransient bool
-	Composefs     bool
+	Dev, Ino        uint64 // device and inode of the deployment directory
+	SysrootRO       bool
+	TransientEtc    string // directory holding the /etc overlay's upper and work dirs, or ""
+	RootTransient   bool
+	RootTransientRO bool
+	Composefs       bool   // the root is a composefs overlay
+	ComposefsVerity bool   // ... that requires fs-verity on every object
+	ComposefsSigned string // the key file the commit's signature verified with, or ""
 }
 
-// Marshal encodes b as the a{sv} libostree readers expect.
+// Marshal encodes b as the a{sv} libostree readers expect, with the keys
+// in the order libostree 2025 writes them: the composefs ones only when
+// composefs was mounted, composefs.signed only when a signature verified.
 func (b Booted) Marshal() ([]byte, error) {
 	entry := func(k, typ string, v any) any {
 		return gvariant.DictEntry{Key: k, Value: gvariant.NewVariant(typ, v)}
@@ -43,12 +51,18 @@ func (b Booted) Marshal() ([]byte, error) {
 	d := []any{
 		entry(keyBackingRoot, "(tt)", []any{b.Dev, b.Ino}),
 		entry(keyRootTransient, "b", b.RootTransient),
-		entry(keyComposefs, "b", b.Composefs),
+		entry(keyRootTransientRO, "b", b.RootTransientRO),
 	}
+	if b.ComposefsSigned != "" {
+		d = append(d, entry(keyComposefsSigned, "s", b.ComposefsSigned))
+	}
+	if b.Composefs {
+		d = append(d, entry(keyComposefs, "b", true), entry(keyComposefsVerity, "b", b.ComposefsVerity))
+	}
+	d = append(d, entry(keySysrootRO, "b", b.SysrootRO))
 	if b.TransientEtc != "" {
 		d = append(d, entry(keyTransientEtc, "s", b.TransientEtc))
 	}
-	d = append(d, entry(keySysrootRO, "b", b.SysrootRO))
 	return gvariant.Marshal(bootedType, d)
 }
 
@@ -70,11 +84,20 @@ func ParseBooted(data []byte) (Booted, error) {
 	}
 	b.SysrootRO = lookupBool(dict, keySysrootRO)
 	b.RootTransient = lookupBool(dict, keyRootTransient)
+	b.RootTransientRO = lookupBool(dict, keyRootTransientRO)
 	b.Composefs = lookupBool(dict, keyComposefs)
-	if x, ok := gvariant.Lookup(dict, keyTransientEtc); ok && x.Type.String() == "s" {
-		b.TransientEtc = x.Value.(string)
-	}
+	b.ComposefsVerity = b.Composefs && lookupBool(dict, keyComposefsVerity)
+	b.TransientEtc = lookupString(dict, keyTransientEtc)
+	b.ComposefsSigned = lookupString(dict, keyComposefsSigned)
 	return b, nil
+}
+
+func lookupString(dict []any, key string) string {
+	x, ok := gvariant.Lookup(dict, key)
+	if !ok || x.Type.String() != "s" {
+		return ""
+	}
+	return x.Value.(string)
 }
 
 func lookupBool(dict []any, key string) bool {

@@ -36,8 +36,18 @@ func newFixture(t *testing.T) *fixture {
 // mounts when mount is set.
 func buildFixture(t *testing.T, mount bool) *fixture {
 	t.Helper()
+	if !mount {
+		return buildFixtureOn(t, nil)
+	}
+	return buildFixtureOn(t, mountTmpfs)
+}
+
+// buildFixtureOn lays out the fixture; when mountSysroot is set, on a
+// tmpfs with the physical root a mount of its own made by mountSysroot.
+func buildFixtureOn(t *testing.T, mountSysroot func(*testing.T, string)) *fixture {
+	t.Helper()
 	base := t.TempDir()
-	if mount {
+	if mountSysroot != nil {
 		mountTmpfs(t, base)
 	}
 	f := &fixture{base: base, sysroot: base + "/sysroot", run: base + "/run", initrd: base + "/initrd"}
@@ -46,8 +56,8 @@ func buildFixture(t *testing.T, mount bool) *fixture {
 			t.Fatal(err)
 		}
 	}
-	if mount {
-		mountTmpfs(t, f.sysroot)
+	if mountSysroot != nil {
+		mountSysroot(t, f.sysroot)
 	}
 	f.deploy = f.sysroot + "/ostree/deploy/os/deploy/" + testCsum + ".0"
 	for _, d := range []string{"usr/bin", "usr/etc", "etc", "var", "sysroot", "boot", "proc", "dev", "run", "tmp"} {

@@ -101,6 +101,19 @@ func runPrepare(args []string, e env, stdout io.Writer) error {
 		return err
 	}
 	var notes []string
+	switch {
+	case r.Composefs && r.Config.Signed:
+		notes = append(notes, "composefs, signed")
+	case r.Composefs && r.Config.Verity:
+		notes = append(notes, "composefs, verity")
+	case r.Composefs:
+		notes = append(notes, "composefs")
+	case r.Config.Composefs == ComposefsMaybe:
+		notes = append(notes, "composefs: no image present")
+	}
+	if r.Config.RootTransient {
+		notes = append(notes, "transient /")
+	}
 	if r.Config.SysrootReadonly {
 		notes = append(notes, "sysroot read-only")
 	}

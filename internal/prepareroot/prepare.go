@@ -51,6 +51,7 @@ type Result struct {
 	Deployment *Deployment
 	Config     Config
 	VarBound   bool // /var was bound here rather than by the generator
+	Composefs  bool // the root is the deployment's composefs image
 }
 
 // plan is everything Prepare decided before it mounts anything.
@@ -61,6 +62,9 @@ type plan struct {
 	unlocked bool   // the deployment has a /usr overlay (ostree admin unlock)
 	boot     bool   // bind the physical /boot: it is on the physical root
 	dev, ino uint64 // identity of the deployment directory
+
+	signed      bool     // the commit's signature verified: the image must have imageDigest
+	imageDigest [32]byte // the composefs image's fs-verity digest, from the signed commit
 
 	transientEtc string // set once the /etc overlay is mounted
 }
@@ -113,6 +117,19 @@ func newPlan(o Options) (*plan, error) {
 	if p.Config, err = LoadConfig(o.Root, o.Sysroot, o.Cmdline); err != nil {
 		return nil, err
 	}
+	if p.Config.Signed {
+		// Checked before anything is mounted; the image's digest is
+		// compared once it is open.
+		keys, err := loadKeys(filepath.Join(o.Root, p.Config.Keypath))
+		if err != nil {
+			return nil, fmt.Errorf("composefs: %w", err)
+		}
+		csum, _, _ := strings.Cut(p.Deployment.Name, ".")
+		if p.imageDigest, err = signedImageDigest(filepath.Join(o.Sysroot, objectsRel), csum, keys); err != nil {
+			return nil, fmt.Errorf("composefs: %w", err)
+		}
+		p.signed = true
+	}
 	p.VarBound = exists(filepath.Join(o.RunDir, MountVarFlag))
 	d := p.Deployment.Path
 	need := []string{"usr", "sysroot"}
@@ -153,22 +170,17 @@ func (p *plan) assemble(m *mounts) error {
 		return err
 	}
 	tmp := p.tmp
-	if err := m.bind(p.Deployment.Path, tmp, false); err != nil {
+	if err := p.mountRoot(m); err != nil {
 		return err
 	}
 	if err := p.mountEtc(m); err != nil {
 		return err
 	}
-	if p.unlocked {
-		opts, err := overlayOptions(tmp+"/usr", tmp+"/.usr-ovl-upper", tmp+"/.usr-ovl-work")
-		if err != nil {
-			return err
-		}
-		if err := m.mount("overlay", tmp+"/usr", "overlay", unix.MS_SILENT, opts); err != nil {
-			return err
-		}
-	} else if err := m.bind(tmp+"/usr", tmp+"/usr", true); err != nil {
+	if err := p.mountUsr(m); err != nil {
 		return err
+	}
+	if p.Composefs {
+		p.boot = p.boot && isDir(tmp+"/boot")
 	}
 	if p.boot {
 		if err := m.bind(p.Sysroot+"/boot", tmp+"/boot", false); err != nil {
@@ -247,44 +259,16 @@ func (p *plan) makeTmp(m *mounts) error {
 	}
 }
 
-// mountEtc gives the new root a writable /etc when the physical root will
-// be read-only, or a transient one whose changes vanish at shutdown.
-func (p *plan) mountEtc(m *mounts) error {
-	etc := p.tmp + "/etc"
-	switch {
-	case p.Config.EtcTransient:
-		dir := filepath.Join(p.RunDir, "ostree/transient-etc")
-		if err := os.Mkdir(dir, 0o755); err == nil {
-			m.onUndo(func() { _ = os.Remove(dir) })
-		} else if !errors.Is(err, fs.ErrExist) {
-			return err
-		}
-		if err := m.mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_SILENT, "mode=0755"); err != nil {
-			return err
-		}
-		for _, d := range []string{"upper", "work"} {
-			if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
-				return err
-			}
-		}
-		p.transientEtc = dir
-		opts, err := overlayOptions(p.tmp+"/usr/etc", dir+"/upper", dir+"/work")
-		if err != nil {
-			return err
-		}
-		return m.mount("overlay", etc, "overlay", unix.MS_SILENT, opts)
-	case p.Config.SysrootReadonly:
-		if err := m.bind(etc, etc, false); err != nil {
-			return err
-		}
-		return remountBind(etc, false)
-	}
-	return nil
-}
-
 // writeRunFiles records the root setup for the booted system.
 func (p *plan) writeRunFiles(m *mounts) error {
-	b := Booted{Dev: p.dev, Ino: p.ino, SysrootRO: p.Config.SysrootReadonly, TransientEtc: p.transientEtc}
+	b := Booted{Dev: p.dev, Ino: p.ino, SysrootRO: p.Config.SysrootReadonly, TransientEtc: p.transientEtc,
+		RootTransient: p.Config.RootTransient, RootTransientRO: p.Config.RootTransientRO}
+	if p.Composefs {
+		b.Composefs, b.ComposefsVerity = true, p.Config.Verity
+		if p.signed {
+			b.ComposefsSigned = p.Config.Keypath
+		}
+	}
 	data, err := b.Marshal()
 	if err != nil {
 		return err

@@ -73,7 +73,7 @@ func TestPrepareDefault(t *testing.T) {
 	}
 	f := newFixture(t)
 	r := prepare(t, f)
-	if r.Deployment.Stateroot != "os" || r.Deployment.Name != testCsum+".0" || r.VarBound || r.Config != (Config{Composefs: "no"}) {
+	if r.Deployment.Stateroot != "os" || r.Deployment.Name != testCsum+".0" || r.VarBound || r.Config != (Config{Composefs: "no", Keypath: DefaultKeypath}) {
 		t.Errorf("result %+v %+v", r, r.Deployment)
 	}
 	checkRoot(t, f, false)

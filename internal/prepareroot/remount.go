@@ -34,7 +34,7 @@ func (o RemountOptions) withDefaults() RemountOptions {
 // the booted flag exists, keeps /sysroot's mounts from propagating, and
 // makes /sysroot (unless prepare-root recorded it as read-only), /etc (when
 // it is a mount of its own on a read-only sysroot) and /var writable. When
-// / itself is read-only it leaves everything as it is.
+// / itself is read-only, and not composefs, it leaves everything as it is.
 func Remount(o RemountOptions) error {
 	o = o.withDefaults()
 	booted := filepath.Join(o.RunDir, BootedFile)
@@ -54,7 +54,9 @@ func Remount(o RemountOptions) error {
 			return fmt.Errorf("make %s private: %w", o.Sysroot, err)
 		}
 	}
-	if ro, err := readOnly(o.Root); err != nil || ro {
+	// A read-only / is left alone, unless it is composefs, which is
+	// always read-only and still wants /etc and /var writable.
+	if ro, err := readOnly(o.Root); err != nil || ro && !info.Composefs {
 		return err
 	}
 	sysrootRO := info.SysrootRO || exists(filepath.Join(o.RunDir, SysrootROStamp))

@@ -95,6 +95,8 @@ func TestRemount(t *testing.T) {
 			mustWrite(t, filepath.Join(f.run, SysrootROStamp), "")
 		}, wantWritable: []string{"etc", "var"}, wantBootedFileEmpty: true},
 		{name: "root_read_only", rootRO: true, wantWritable: nil, wantBootedFileEmpty: true},
+		// A composefs root is always read-only; libostree 2025 goes on.
+		{name: "composefs", rootRO: true, setup: ro(Booted{Dev: 1, Ino: 2, SysrootRO: true, Composefs: true}), wantWritable: []string{"etc", "var"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
