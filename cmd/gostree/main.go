@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/gostree/gostree/internal/cli"
@@ -13,7 +14,16 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	// Installed or linked under composefs's tool names, the binary is
+	// those tools.
+	run := cli.Main
+	switch filepath.Base(os.Args[0]) {
+	case "mkcomposefs":
+		run = cli.MkcomposefsMain
+	case "composefs-info":
+		run = cli.ComposefsInfoMain
+	}
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	stop()
 	os.Exit(code)
 }

@@ -33,6 +33,7 @@ func rootCommand() *Command {
 		{Name: "summary", Summary: "Manage summary metadata", Setup: setupSummary},
 		{Name: "serve", Summary: "Serve the repository over HTTP", Hidden: true, Setup: setupServe},
 		healthCommand(),
+		composefsCommand(),
 	}}
 }
 

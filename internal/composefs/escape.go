@@ -140,3 +140,10 @@ func parseUint(s []byte, base uint64) (uint64, error) {
 	}
 	return v, nil
 }
+
+// Escape escapes s the way dump fields are printed.
+func Escape(s string) string { return string(appendEscaped(nil, []byte(s), escStandard)) }
+
+// EscapeLs escapes a path the way composefs-info ls prints it: like
+// Escape, but spaces stay.
+func EscapeLs(s string) string { return string(appendEscaped(nil, []byte(s), escSpaceOK)) }
