@@ -258,3 +258,30 @@ func TestMountErofsLoop(t *testing.T) {
 		t.Errorf("%s still backed by %s after the unmount: autoclear not set", source, strings.TrimSpace(string(b)))
 	}
 }
+
+// TestPrepareComposefsCommand: the success line says which root it made.
+func TestPrepareComposefsCommand(t *testing.T) {
+	for _, image := range []bool{false, true} {
+		name := map[bool]string{false: "maybe_no_image", true: "maybe_image"}[image]
+		t.Run(name, func(t *testing.T) {
+			if !inNamespace(t) {
+				return
+			}
+			f := newFixture(t)
+			if image {
+				newCfsImage(false).install(t, f)
+			}
+			e := env{prepare: Options{Root: f.initrd, RunDir: f.run}}
+			var stdout, stderr strings.Builder
+			args := []string{NamePrepare, f.sysroot, f.cmdline() + " ostree.prepare-root.composefs=maybe"}
+			if code := run(args, e, &stdout, &stderr); code != 0 || stderr.Len() != 0 {
+				t.Fatalf("exit %d, stderr %q", code, stderr.String())
+			}
+			note := map[bool]string{false: " (composefs: no image present)", true: " (composefs)"}[image]
+			want := NamePrepare + ": ostree=" + testTarget + ": " + f.sysroot + " is now deployment os/" + testCsum + ".0" + note + "\n"
+			if stdout.String() != want {
+				t.Errorf("stdout\n got %q\nwant %q", stdout.String(), want)
+			}
+		})
+	}
+}
