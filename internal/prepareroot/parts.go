@@ -96,4 +96,3 @@ func (p *plan) mountEtc(m *mounts) error {
 	}
 	return nil
 }
-
