@@ -48,8 +48,23 @@ func FuzzParseDump(f *testing.F) {
 		if err := WriteImage(&again, im.Root, Options{Version: im.Version, MaxVersion: im.Version}); err != nil {
 			t.Fatalf("tree read back does not write: %v", err)
 		}
-		if !bytes.Equal(again.Bytes(), img.Bytes()) {
-			t.Fatalf("image → read → write is not byte-identical")
+		// Byte identity can fail where libcomposefs's own does: a FIFO or
+		// device with a size over 4 GiB gets an extended inode, but the
+		// size is not stored, so the rewrite is compact. What was read
+		// must survive, though.
+		im2, err := ReadImage(bytes.NewReader(again.Bytes()), int64(again.Len()))
+		if err != nil {
+			t.Fatalf("rewritten image does not read back: %v", err)
+		}
+		var d1, d2 bytes.Buffer
+		if err := WriteDump(&d1, im.Root); err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteDump(&d2, im2.Root); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(d1.Bytes(), d2.Bytes()) {
+			t.Fatalf("image → read → write → read changes the tree:\n%s", firstDiff(d1.String(), d2.String()))
 		}
 	})
 }
