@@ -3,5 +3,5 @@
 // transactions that stage objects in tmp/ and publish them only after
 // verification, refs, commitpartial state and the repo lock.
 //
-// Level L3: imports object, ref, keyfile, fsx, errdefs, gvariant.
+// Level L3: imports object, ref, keyfile, fsx, errdefs, gvariant, fsverity.
 package repo

@@ -62,7 +62,11 @@ func (r *Repo) LoadMetadata(ctx context.Context, c object.Checksum, t object.Typ
 	if x == nil {
 		return nil, notFound(c, t)
 	}
-	p := x.ObjectPath(c, t)
+	return readMetadataFile(x.ObjectPath(c, t), c, t)
+}
+
+// readMetadataFile reads the metadata object c.t stored at p.
+func readMetadataFile(p string, c object.Checksum, t object.Type) ([]byte, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return nil, fmt.Errorf("load %s.%s: %w", c, t, err)
@@ -93,28 +97,41 @@ func (r *Repo) LoadCommit(ctx context.Context, c object.Checksum) (*object.Commi
 
 // LoadDirTree reads and parses a dirtree.
 func (r *Repo) LoadDirTree(ctx context.Context, c object.Checksum) (object.DirTree, error) {
-	b, err := r.LoadMetadata(ctx, c, object.TypeDirTree)
-	if err != nil {
-		return object.DirTree{}, err
+	return parseDirTree(c)(r.LoadMetadata(ctx, c, object.TypeDirTree))
+}
+
+// parseDirTree returns a parser of dirtree c's bytes that passes a load
+// error through.
+func parseDirTree(c object.Checksum) func([]byte, error) (object.DirTree, error) {
+	return func(b []byte, err error) (object.DirTree, error) {
+		if err != nil {
+			return object.DirTree{}, err
+		}
+		t, err := object.UnmarshalDirTree(b)
+		if err != nil {
+			return object.DirTree{}, fmt.Errorf("dirtree %s: %w: %v", c, errdefs.ErrCorrupt, err)
+		}
+		return t, nil
 	}
-	t, err := object.UnmarshalDirTree(b)
-	if err != nil {
-		return object.DirTree{}, fmt.Errorf("dirtree %s: %w: %v", c, errdefs.ErrCorrupt, err)
-	}
-	return t, nil
 }
 
 // LoadDirMeta reads and parses a dirmeta.
 func (r *Repo) LoadDirMeta(ctx context.Context, c object.Checksum) (object.DirMeta, error) {
-	b, err := r.LoadMetadata(ctx, c, object.TypeDirMeta)
-	if err != nil {
-		return object.DirMeta{}, err
+	return parseDirMeta(c)(r.LoadMetadata(ctx, c, object.TypeDirMeta))
+}
+
+// parseDirMeta is parseDirTree for dirmeta objects.
+func parseDirMeta(c object.Checksum) func([]byte, error) (object.DirMeta, error) {
+	return func(b []byte, err error) (object.DirMeta, error) {
+		if err != nil {
+			return object.DirMeta{}, err
+		}
+		m, err := object.UnmarshalDirMeta(b)
+		if err != nil {
+			return object.DirMeta{}, fmt.Errorf("dirmeta %s: %w: %v", c, errdefs.ErrCorrupt, err)
+		}
+		return m, nil
 	}
-	m, err := object.UnmarshalDirMeta(b)
-	if err != nil {
-		return object.DirMeta{}, fmt.Errorf("dirmeta %s: %w: %v", c, errdefs.ErrCorrupt, err)
-	}
-	return m, nil
 }
 
 // LoadDetachedMetadata reads a commit's detached metadata; nil, nil
@@ -152,7 +169,11 @@ func (r *Repo) LoadFile(ctx context.Context, c object.Checksum) (*object.FileHea
 }
 
 func (r *Repo) loadLocalFile(c object.Checksum) (*object.FileHeader, io.ReadCloser, int64, error) {
-	p := r.ObjectPath(c, object.TypeFile)
+	return r.loadFileAt(r.ObjectPath(c, object.TypeFile))
+}
+
+// loadFileAt opens the content object stored at p in this repo's mode.
+func (r *Repo) loadFileAt(p string) (*object.FileHeader, io.ReadCloser, int64, error) {
 	switch r.mode {
 	case ModeArchive:
 		f, err := os.Open(p)

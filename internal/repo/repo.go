@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gostree/gostree/internal/errdefs"
 	"github.com/gostree/gostree/internal/fsx"
@@ -28,6 +29,12 @@ type Repo struct {
 	zlibLevel      int
 	lockTimeoutSec int
 	disableXattrs  bool
+
+	// composefsWanted and verityWanted are the [ex-integrity] switches;
+	// verityUnsupported remembers a filesystem without fs-verity.
+	composefsWanted   Tristate
+	verityWanted      Tristate
+	verityUnsupported atomic.Bool
 
 	dirMu     sync.Mutex
 	knownDirs map[string]bool // objects/xx dirs known to exist
@@ -137,6 +144,9 @@ func (r *Repo) reloadConfig(ctx context.Context) error {
 		return err
 	}
 	r.lockTimeoutSec = int(t)
+	if err := r.parseVerityConfig(); err != nil {
+		return err
+	}
 	if p, ok := cfg.String("core", "parent"); ok && p != "" {
 		if r.parent, err = Open(ctx, p); err != nil {
 			return fmt.Errorf("parent repository: %w", err)

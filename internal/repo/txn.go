@@ -180,6 +180,9 @@ func (t *Txn) WriteMetadataAs(ctx context.Context, c object.Checksum, typ object
 	if err := os.WriteFile(tmp, data, 0o644); err != nil {
 		return fmt.Errorf("write %s.%s: %w", c, typ, err)
 	}
+	if err := t.sealStaged(tmp); err != nil {
+		return fmt.Errorf("write %s.%s: %w", c, typ, err)
+	}
 	written, err := t.stage(ctx, object.Name{Checksum: c, Type: typ}, tmp, int64(len(data)))
 	if written {
 		t.mu.Lock()

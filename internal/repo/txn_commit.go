@@ -41,6 +41,9 @@ func (t *Txn) WriteTrustedFile(ctx context.Context, c object.Checksum, h *object
 	if err != nil {
 		return false, 0, fmt.Errorf("write content object %s: %w", c, err)
 	}
+	if err := t.sealStaged(tmp); err != nil {
+		return false, 0, fmt.Errorf("write content object %s: %w", c, err)
+	}
 	t.countContent()
 	written, err := t.stageNew(object.Name{Checksum: c, Type: object.TypeFile}, tmp, size)
 	t.countWritten(written, size)
@@ -77,6 +80,9 @@ func (t *Txn) writeHashed(ctx context.Context, h *object.FileHeader, size int64,
 	if err := t.r.checkContentMode(c, h); err != nil {
 		unix.Unlink(tmp)
 		return c, false, 0, err
+	}
+	if err := t.sealStaged(tmp); err != nil {
+		return c, false, 0, fmt.Errorf("write content object %s: %w", c, err)
 	}
 	t.countContent()
 	written, err := t.stage(ctx, object.Name{Checksum: c, Type: object.TypeFile}, tmp, size)

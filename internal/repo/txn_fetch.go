@@ -56,6 +56,9 @@ func (t *Txn) writeArchive(c object.Checksum, filez io.Reader, verify bool) (boo
 		os.Remove(tmp)
 		return false, fmt.Errorf("Corrupted file object; checksum expected='%s' actual='%s': %w", c, got, errdefs.ErrCorrupt)
 	}
+	if err := t.sealStaged(tmp); err != nil {
+		return false, fmt.Errorf("write content object %s: %w", c, err)
+	}
 	written, err := t.stageNew(object.Name{Checksum: c, Type: object.TypeFile}, tmp, size)
 	if written {
 		t.mu.Lock()
