@@ -18,7 +18,7 @@ var levels = map[string]int{
 	"object": 1, "ref": 1, "grubenv": 1, "bootconfig": 1, "composefs": 1,
 	"layout": 2, "sign": 2, "bootloader": 2, "health": 2, "prepareroot": 2,
 	"repo": 3, "fetch": 3,
-	"traverse": 4, "summary": 4, "remote": 4,
+	"traverse": 4, "summary": 4, "remote": 4, "cfsostree": 4,
 	"commit": 5, "checkout": 5, "delta": 5, "prune": 5, "diff": 5, "fsck": 5, "export": 5,
 	"pull":    6,
 	"sysroot": 7,
