@@ -16,6 +16,7 @@ type checkoutFlags struct {
 	whiteouts, passthroughWhiteouts, allowNoent, fromStdin    bool
 	requireHardlinks, forceCopy, forceCopyZerosized           bool
 	bareuseronlyDirs, disableFsync                            bool
+	composefs, composefsNoverity                              bool
 	subpath, fromFile, skipList, selinuxPolicy, selinuxPrefix string
 }
 
@@ -44,6 +45,8 @@ func setupCheckout(in *Invocation) func([]string) error {
 	in.String("skip-list", 0, "FILE", "File containing list of files to skip", &f.skipList)
 	in.String("selinux-policy", 0, "PATH", "Set SELinux labels based on policy in root filesystem PATH (may be /); implies --force-copy", &f.selinuxPolicy)
 	in.String("selinux-prefix", 0, "PREFIX", "When setting SELinux labels, prefix all paths by PREFIX", &f.selinuxPrefix)
+	in.Flag("composefs", 0, "Only create a composefs blob", &f.composefs)
+	in.Flag("composefs-noverity", 0, "Only create a composefs blob, and disable fsverity", &f.composefsNoverity)
 	return func(args []string) error {
 		r, err := in.OpenRepo()
 		if err != nil {
@@ -78,6 +81,12 @@ func checkoutOne(in *Invocation, r *repo.Repo, f *checkoutFlags, rev, subpath, d
 	advanced := f.disableCache || f.whiteouts || f.requireHardlinks || f.unionAdd || f.forceCopy ||
 		f.forceCopyZerosized || f.bareuseronlyDirs || f.unionIdentical || f.skipList != "" ||
 		f.selinuxPolicy != "" || f.selinuxPrefix != "" || f.passthroughWhiteouts
+	if f.composefs || f.composefsNoverity {
+		if advanced {
+			return fmt.Errorf("Specified options are incompatible with --composefs")
+		}
+		return checkoutComposefs(in, r, c, f.composefsNoverity, dest)
+	}
 	if !advanced {
 		opts.UncompressedCache = true
 		opts.AllowNoent = f.allowNoent

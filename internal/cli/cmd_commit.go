@@ -35,6 +35,7 @@ type commitFlags struct {
 	sign                                          []string
 	signFromFile, signType                        string
 	generateSizes, disableFsync                   bool
+	composefsMetadata                             bool
 	timestamp                                     string
 }
 
@@ -78,6 +79,7 @@ func setupCommit(in *Invocation) func([]string) error {
 	in.String("sign-from-file", 0, "PATH", "Sign the commit with key from the provided file", &f.signFromFile)
 	in.String("sign-type", 0, "NAME", "Signature type to use (defaults to 'ed25519')", &f.signType)
 	in.Flag("generate-sizes", 0, "Generate size information along with commit metadata", &f.generateSizes)
+	in.Flag("generate-composefs-metadata", 0, "Generate composefs commit metadata", &f.composefsMetadata)
 	in.Options = append(in.Options,
 		&Option{Long: "disable-fsync", Desc: "Do not invoke fsync()", Bool: &f.disableFsync, Hidden: true},
 		&Option{Long: "fsync", Arg: "POLICY", Desc: "Specify how to invoke fsync()", Func: func(v string) error {
@@ -142,6 +144,7 @@ func runCommit(in *Invocation, f *commitFlags, args []string) error {
 		BindRefs: f.bindRefs, KeepMetadata: f.keepMeta, Bootable: f.bootable,
 		Getenv: in.Env, DisableFsync: f.disableFsync,
 		LinkCheckoutSpeedup: f.linkSpeedup || f.devinoCanonical,
+		ComposefsMetadata:   f.composefsMetadata,
 	}
 	var mod *commit.Modifier
 	newMod := func() *commit.Modifier {

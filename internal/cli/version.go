@@ -10,7 +10,7 @@ const Version = "2022.7"
 
 // features lists what this build really supports; the test suite greps
 // it to decide which subtests to run.
-var features = []string{"initial-var", "libarchive", "gpgme", "sign-ed25519"}
+var features = []string{"initial-var", "libarchive", "gpgme", "sign-ed25519", "composefs"}
 
 func printVersion(w io.Writer) int {
 	var b strings.Builder

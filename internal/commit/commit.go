@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gostree/gostree/internal/cfsostree"
 	"github.com/gostree/gostree/internal/errdefs"
 	"github.com/gostree/gostree/internal/gvariant"
 	"github.com/gostree/gostree/internal/object"
@@ -69,6 +70,9 @@ type Options struct {
 	KeepMetadata     []string
 	DetachedMetadata object.Metadata
 	Bootable         bool
+	// ComposefsMetadata stores the composefs image digest of the tree as
+	// ostree.composefs.digest.v0 (--generate-composefs-metadata).
+	ComposefsMetadata bool
 	// Timestamp overrides the commit time; otherwise SOURCE_DATE_EPOCH
 	// (through Getenv) or Now.
 	Timestamp  *uint64
@@ -200,6 +204,14 @@ func Run(ctx context.Context, r *repo.Repo, o Options) (Result, error) {
 		if md, err = b.addBootable(ctx, md); err != nil {
 			return Result{}, err
 		}
+	}
+	if o.ComposefsMetadata {
+		// The tree's objects are still staged: read them through txn.
+		d, err := cfsostree.Digest(ctx, txn, contents, meta)
+		if err != nil {
+			return Result{}, err
+		}
+		md = dictOrder(append(md, cfsostree.DigestEntry(d)))
 	}
 	var ts uint64
 	switch {

@@ -6,6 +6,7 @@
 // dirtree and dirmeta objects bottom-up and finally the commit object,
 // all inside one repo.Txn so that nothing is published on error.
 //
-// Level L5: imports L0 (gvariant, fsx, errdefs), L1 (object, ref) and L3
-// (repo). It never prints; the CLI renders its results and errors.
+// Level L5: imports L0 (gvariant, fsx, errdefs), L1 (object, ref), L3
+// (repo) and L4 (cfsostree, for the composefs digest). It never prints;
+// the CLI renders its results and errors.
 package commit
