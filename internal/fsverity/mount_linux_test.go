@@ -1,10 +1,10 @@
 package fsverity
 
 import (
+	"errors"
+	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -20,27 +20,22 @@ func kernelHasVerity() bool {
 }
 
 // makeExt4 creates a 64 MiB ext4 image with 4 KiB blocks, with or without
-// the verity feature.
+// the verity feature (testutil.MakeExt4: mkfs.ext4, or a template in the
+// tests/boot guest, which has no e2fsprogs).
 func makeExt4(t *testing.T, verity bool) string {
 	t.Helper()
-	mkfs := testutil.RequiresTool(t, "mkfs.ext4")
 	img := filepath.Join(t.TempDir(), "ext4.img")
-	args := []string{"-q", "-F", "-b", "4096"}
-	if verity {
-		args = append(args, "-O", "verity")
-	}
-	if out, err := exec.Command(mkfs, append(args, img, "64M")...).CombinedOutput(); err != nil {
-		t.Fatalf("mkfs.ext4 %v: %v\n%s", args, err, out)
-	}
+	testutil.MakeExt4(t, img, verity)
 	return img
 }
 
 // loopMount is an ext4 image mounted through a loop device of its own.
 type loopMount struct {
-	t   *testing.T
-	img string
-	dir string
-	dev string // empty when not mounted
+	t    *testing.T
+	img  string
+	dir  string
+	dev  string   // empty when not mounted
+	loop *os.File // the loop device, open while mounted
 }
 
 // mountImage attaches img to a free loop device and mounts it on a new
@@ -56,17 +51,52 @@ func mountImage(t *testing.T, img string) *loopMount {
 
 func (m *loopMount) mount() {
 	m.t.Helper()
-	losetup := testutil.RequiresTool(m.t, "losetup")
-	out, err := exec.Command(losetup, "--find", "--show", m.img).CombinedOutput()
+	dev, loop, err := attachLoop(m.img)
 	if err != nil {
-		testutil.Skip(m.t, "cannot attach a loop device: "+strings.TrimSpace(string(out)))
+		testutil.Skip(m.t, "cannot attach a loop device: "+err.Error())
 	}
-	dev := strings.TrimSpace(string(out))
 	if err := unix.Mount(dev, m.dir, "ext4", 0, ""); err != nil {
-		_ = exec.Command(losetup, "-d", dev).Run()
+		_ = unix.IoctlSetInt(int(loop.Fd()), unix.LOOP_CLR_FD, 0)
+		loop.Close()
 		testutil.Skip(m.t, "cannot mount ext4 from "+dev+": "+err.Error())
 	}
-	m.dev = dev
+	m.dev, m.loop = dev, loop
+}
+
+// attachLoop backs a free loop device with img (LOOP_SET_FD; another
+// process may take the free device first, then the next one is tried) and
+// returns its path and an open descriptor for detaching it. No losetup:
+// the tests/boot guest has only busybox.
+func attachLoop(img string) (string, *os.File, error) {
+	ctl, err := os.OpenFile("/dev/loop-control", os.O_RDWR, 0)
+	if err != nil {
+		return "", nil, err
+	}
+	defer ctl.Close()
+	backing, err := os.OpenFile(img, os.O_RDWR, 0)
+	if err != nil {
+		return "", nil, err
+	}
+	defer backing.Close() // the loop device holds its own reference
+	for tries := 0; ; tries++ {
+		n, err := unix.IoctlRetInt(int(ctl.Fd()), unix.LOOP_CTL_GET_FREE)
+		if err != nil {
+			return "", nil, fmt.Errorf("LOOP_CTL_GET_FREE: %w", err)
+		}
+		dev := fmt.Sprintf("/dev/loop%d", n)
+		loop, err := os.OpenFile(dev, os.O_RDWR, 0)
+		if err != nil {
+			return "", nil, err
+		}
+		err = unix.IoctlSetInt(int(loop.Fd()), unix.LOOP_SET_FD, int(backing.Fd()))
+		if err == nil {
+			return dev, loop, nil
+		}
+		loop.Close()
+		if !errors.Is(err, unix.EBUSY) || tries == 8 {
+			return "", nil, fmt.Errorf("LOOP_SET_FD %s: %w", dev, err)
+		}
+	}
 }
 
 // unmount unmounts and detaches the loop device; it is idempotent.
@@ -78,10 +108,11 @@ func (m *loopMount) unmount() {
 		m.t.Errorf("unmount %s: %v", m.dir, err)
 		_ = unix.Unmount(m.dir, unix.MNT_DETACH)
 	}
-	if out, err := exec.Command("losetup", "-d", m.dev).CombinedOutput(); err != nil {
-		m.t.Errorf("losetup -d %s: %v\n%s", m.dev, err, out)
+	if err := unix.IoctlSetInt(int(m.loop.Fd()), unix.LOOP_CLR_FD, 0); err != nil {
+		m.t.Errorf("detach %s: %v", m.dev, err)
 	}
-	m.dev = ""
+	m.loop.Close()
+	m.dev, m.loop = "", nil
 }
 
 // path names a file on the mounted filesystem.

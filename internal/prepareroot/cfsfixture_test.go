@@ -165,13 +165,10 @@ func imageDigest(t *testing.T, f *fixture) [32]byte {
 // made with -O verity, loop-mounted: tmpfs has no fs-verity.
 func newExt4Fixture(t *testing.T) *fixture {
 	t.Helper()
-	mkfs := testutil.RequiresTool(t, "mkfs.ext4")
 	mountBin := testutil.RequiresTool(t, "mount")
 	return buildFixtureOn(t, func(t *testing.T, dir string) {
 		img := filepath.Join(filepath.Dir(dir), "sysroot.ext4")
-		if out, err := exec.Command(mkfs, "-q", "-F", "-b", "4096", "-O", "verity", img, "64M").CombinedOutput(); err != nil {
-			t.Fatalf("mkfs.ext4: %v\n%s", err, out)
-		}
+		testutil.MakeExt4(t, img, true)
 		if out, err := exec.Command(mountBin, "-o", "loop", img, dir).CombinedOutput(); err != nil {
 			t.Fatalf("mount -o loop: %v\n%s", err, out)
 		}
@@ -194,6 +191,9 @@ func kernelHasVerity(t *testing.T, dir string) bool {
 	defer file.Close()
 	err = fsverity.Enable(file, fsverity.Params{})
 	if errors.Is(err, fsverity.ErrNotSupported) {
+		if testutil.FsverityRequired() {
+			t.Fatalf("%s is set but fs-verity is not supported here: %v", testutil.RequireFsverityEnv, err)
+		}
 		t.Logf("no fs-verity in this kernel (%v): checking that verity modes refuse", err)
 		return false
 	}

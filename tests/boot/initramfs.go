@@ -19,6 +19,7 @@ type InitramfsOptions struct {
 	PrepareRootPath string            // its path in the initramfs; DefaultPrepareRootPath when empty
 	PrepareRootArgs string            // its arguments (shell words); "/sysroot" when empty
 	Files           map[string]string // extra files: initramfs path -> host path (e.g. libraries, the loader)
+	Init            string            // another /init script (busybox sh; $MODULES set); PrepareRoot may be empty then
 }
 
 // initScript is the initramfs /init. On failure it reboots, so that GRUB's
@@ -60,7 +61,10 @@ func BuildInitramfs(ctx context.Context, o InitramfsOptions, out string) error {
 			return err
 		}
 	}
-	files := map[string]string{"/bin/busybox": "/bin/busybox", o.PrepareRootPath: o.PrepareRoot}
+	files := map[string]string{"/bin/busybox": "/bin/busybox"}
+	if o.PrepareRoot != "" {
+		files[o.PrepareRootPath] = o.PrepareRoot
+	}
 	for _, m := range Modules {
 		files["/lib/modules/"+m+".ko"] = filepath.Join(o.Kernel.ModDir, m+".ko")
 	}
@@ -73,7 +77,11 @@ func BuildInitramfs(ctx context.Context, o InitramfsOptions, out string) error {
 		}
 	}
 	head := fmt.Sprintf("MODULES=%q\nPREPARE_ROOT=%q\nPREPARE_ROOT_ARGS=%q\n", strings.Join(Modules, " "), o.PrepareRootPath, o.PrepareRootArgs)
-	script := strings.Replace(initScript, "export PATH=/bin\n", "export PATH=/bin\n"+head, 1)
+	script := initScript
+	if o.Init != "" {
+		script = o.Init
+	}
+	script = strings.Replace(script, "export PATH=/bin\n", "export PATH=/bin\n"+head, 1)
 	if err := os.WriteFile(filepath.Join(stage, "init"), []byte(script), 0o755); err != nil {
 		return err
 	}

@@ -15,10 +15,13 @@ import (
 )
 
 // Machine is a qemu x86_64 guest (TCG, one CPU, no network) booting GRUB
-// from ISO with Disks as virtio disks vda, vdb, ... Reboots stay in the
-// same qemu process and go through GRUB again.
+// from ISO (or Kernel directly) with Disks as virtio disks vda, vdb, ...
+// Reboots stay in the same qemu process and go through GRUB again.
 type Machine struct {
 	ISO        string
+	Kernel     string // with Initrd and Append: boot this kernel directly (-kernel), no ISO
+	Initrd     string
+	Append     string
 	Disks      []string // raw images
 	MemoryMiB  int      // 512 when zero
 	ConsoleLog string   // file receiving the raw serial console; none when empty
@@ -46,7 +49,12 @@ func (m *Machine) Start(ctx context.Context) (*Run, error) {
 	if mem == 0 {
 		mem = 512
 	}
-	args := []string{"-accel", "tcg", "-m", strconv.Itoa(mem), "-smp", "1", "-nographic", "-nic", "none", "-boot", "d", "-cdrom", m.ISO}
+	args := []string{"-accel", "tcg", "-m", strconv.Itoa(mem), "-smp", "1", "-nographic", "-nic", "none"}
+	if m.Kernel != "" {
+		args = append(args, "-kernel", m.Kernel, "-initrd", m.Initrd, "-append", m.Append)
+	} else {
+		args = append(args, "-boot", "d", "-cdrom", m.ISO)
+	}
 	for _, d := range m.Disks {
 		args = append(args, "-drive", "file="+d+",format=raw,if=virtio")
 	}
