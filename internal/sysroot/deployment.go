@@ -36,6 +36,10 @@ type Deployment struct {
 	Origin   *keyfile.File
 	Unlocked string
 	Staged   bool
+	// FinalizationLocked is a staged deployment whose state says
+	// "locked" (libostree 2023.8+): shutdown leaves it alone until
+	// `admin lock-finalization --unlock`.
+	FinalizationLocked bool
 	// OverlayInitrds are the checksums of the overlay initrds.
 	OverlayInitrds []string
 }

@@ -20,9 +20,10 @@ const finalizeFailureStamp = "ostree/finalize-failure.stamp"
 
 // StageOptions configure StageTree.
 type StageOptions struct {
-	// LockFinalization creates the finalization lock before the staged
-	// deployment appears, so that shutdown leaves it alone until the
-	// lock file is removed.
+	// LockFinalization records "locked" in the staged state, as
+	// libostree 2023.8+ does, and creates the legacy lock file that
+	// older versions look for before the staged deployment appears;
+	// shutdown leaves it alone while either says so.
 	LockFinalization bool
 }
 
@@ -57,7 +58,7 @@ func (s *Sysroot) StageTree(ctx context.Context, opts DeployOptions, sopts Stage
 	if err := s.writeOrigin(d, d.Origin, false); err != nil {
 		return nil, err
 	}
-	data, err := stagedData(d, opts)
+	data, err := stagedData(d, opts, sopts.LockFinalization)
 	if err != nil {
 		return nil, err
 	}
@@ -102,22 +103,29 @@ func (s *Sysroot) touchStagedLock() error {
 	return unix.Close(fd)
 }
 
-// FinalizationLocked reports whether a staged deployment waits for its
-// lock file to go before shutdown finalizes it.
+// FinalizationLocked reports whether shutdown would leave the staged
+// deployment alone: its state says "locked", or the legacy lock file
+// exists.
 func (s *Sysroot) FinalizationLocked() bool {
 	if s.Staged == nil {
 		return false
+	}
+	if s.Staged.FinalizationLocked {
+		return true
 	}
 	_, err := os.Stat(s.stagedLockedPath())
 	return err == nil
 }
 
 // stagedData serializes what finalization needs as libostree does: an
-// a{sv} with the target deployment, the merge deployment, the kernel
-// arguments and the overlay initrds, each present only when set, in
-// this order.
-func stagedData(d *Deployment, opts DeployOptions) ([]byte, error) {
+// a{sv} with the target deployment, "locked" when finalization is
+// locked, the merge deployment, the kernel arguments and the overlay
+// initrds, each present only when set, in this order.
+func stagedData(d *Deployment, opts DeployOptions, locked bool) ([]byte, error) {
 	dict := []any{gvariant.DictEntry{Key: "target", Value: deploymentVariant(d)}}
+	if locked {
+		dict = append(dict, gvariant.DictEntry{Key: stagedKeyLocked, Value: gvariant.NewVariant("b", true)})
+	}
 	if opts.Merge != nil {
 		dict = append(dict, gvariant.DictEntry{Key: "merge-deployment", Value: deploymentVariant(opts.Merge)})
 	}
@@ -161,6 +169,10 @@ func (s *Sysroot) finalizeStaged(ctx context.Context) error {
 	staged := s.Staged
 	if staged == nil {
 		s.journal("No deployment staged for finalization")
+		return nil
+	}
+	if staged.FinalizationLocked {
+		s.journal("Not finalizing; deployment is locked for finalization")
 		return nil
 	}
 	_, err := os.Stat(s.stagedLockedPath())

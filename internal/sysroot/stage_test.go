@@ -46,7 +46,7 @@ func TestStagedDataMatchesGLib(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := stagedData(tc.target, tc.opts)
+			got, err := stagedData(tc.target, tc.opts, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -148,7 +148,7 @@ func TestStageAndFinalize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, _ := stagedData(staged, DeployOptions{Merge: d1})
+	want, _ := stagedData(staged, DeployOptions{Merge: d1}, false)
 	if !bytes.Equal(b, want) {
 		t.Errorf("staged state = %x, want %x", b, want)
 	}
@@ -223,7 +223,10 @@ func TestStageLockedAndReplaced(t *testing.T) {
 	if err := s.FinalizeStaged(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if len(journal) != 1 || !strings.HasPrefix(journal[0], "Not finalizing; found ") {
+	if !s.Staged.FinalizationLocked {
+		t.Error("staged state does not say locked")
+	}
+	if len(journal) != 1 || journal[0] != "Not finalizing; deployment is locked for finalization" {
 		t.Errorf("journal = %q", journal)
 	}
 	if s = h.open(t); s.Staged == nil || entryCount(t, physical) != 1 {
@@ -291,7 +294,7 @@ func TestFinalizeFailureStamp(t *testing.T) {
 
 	// Point the merge deployment at one that does not exist.
 	bogus := &Deployment{Stateroot: "testos", Csum: c1, Serial: 9, BootCsum: d1.BootCsum}
-	data, err := stagedData(staged, DeployOptions{Merge: bogus})
+	data, err := stagedData(staged, DeployOptions{Merge: bogus}, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,6 +54,9 @@ func (s *Sysroot) loadStaged() error {
 		return err
 	}
 	d.Staged = true
+	if l, ok := dict[stagedKeyLocked].(gvariant.Variant); ok {
+		d.FinalizationLocked, _ = l.Value.(bool)
+	}
 	d.Unlocked = UnlockedNone
 	s.Staged = d
 	if m, ok := dict["merge-deployment"].(gvariant.Variant); ok {
