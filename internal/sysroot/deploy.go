@@ -117,6 +117,9 @@ func (s *Sysroot) initDeployment(ctx context.Context, opts DeployOptions) (*Depl
 	if err := checkout.Checkout(ctx, r, opts.Commit, root, checkout.Options{PassthroughWhiteouts: true}); err != nil {
 		return nil, fmt.Errorf("Checking out deployment tree: %w", err)
 	}
+	if err := writeComposefs(ctx, r, opts.Commit, root); err != nil {
+		return nil, fmt.Errorf("Checking out deployment tree: %w", err)
+	}
 
 	crashpoint("deploy-after-checkout")
 	kl, err := FindKernel(root, s.Debug.NoDTB)

@@ -17,6 +17,6 @@
 // and leaves its /etc merge and boot entry to FinalizeStaged at
 // shutdown, with the state between the two kept in /run/ostree.
 //
-// Level L7: imports pull, checkout, repo, object, bootloader, keyfile,
-// gvariant, fsx and errdefs.
+// Level L7: imports pull, checkout, cfsostree, repo, object, bootloader,
+// keyfile, gvariant, fsx and errdefs.
 package sysroot
