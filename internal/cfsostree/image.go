@@ -2,6 +2,7 @@ package cfsostree
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"io"
 
@@ -71,7 +72,7 @@ func CheckDigest(got [32]byte, want *[32]byte) error {
 		return nil
 	}
 	return fmt.Errorf("Generated composefs image digest (%s) doesn't match expected digest (%s): %w",
-		fsverity.FormatDigest(got), fsverity.FormatDigest(*want), errdefs.ErrCorrupt)
+		hex.EncodeToString(got[:]), hex.EncodeToString(want[:]), errdefs.ErrCorrupt)
 }
 
 // byteArray accepts an ay value in either decoded form.
