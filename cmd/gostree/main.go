@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -16,8 +17,13 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	// Installed or linked under composefs's tool names, the binary is
 	// those tools.
-	run := cli.Main
-	switch filepath.Base(os.Args[0]) {
+	// Under any other name than ostree, help says gostree and lists our
+	// own commands too.
+	prog := filepath.Base(os.Args[0])
+	run := func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+		return cli.MainAs(ctx, prog, args, stdin, stdout, stderr, getenv)
+	}
+	switch prog {
 	case "mkcomposefs":
 		run = cli.MkcomposefsMain
 	case "composefs-info":

@@ -31,7 +31,7 @@ func setupAdminDeploy(in *Invocation) func([]string) error {
 	in.Flag("no-merge", 0, "Do not apply configuration (/etc and kernel arguments) from booted deployment", &f.noMerge)
 	in.Flag("retain", 0, "Do not delete previous deployments", &f.retain)
 	in.Flag("stage", 0, "Complete deployment at OS shutdown", &f.stage)
-	in.Options = append(in.Options, &Option{Long: "lock-finalization", Desc: "Prevent automatic deployment finalization on shutdown", Bool: &f.lockFinalization, Hidden: true})
+	in.Flag("lock-finalization", 0, "Prevent automatic deployment finalization on shutdown", &f.lockFinalization)
 	in.Flag("retain-pending", 0, "Do not delete pending deployments", &f.retainPending)
 	in.Flag("retain-rollback", 0, "Do not delete rollback deployments", &f.retainRollback)
 	in.Flag("not-as-default", 0, "Append rather than prepend new deployment", &f.notDefault)
@@ -39,7 +39,7 @@ func setupAdminDeploy(in *Invocation) func([]string) error {
 	in.Strings("karg", 0, "NAME=VALUE", "Set kernel argument, like root=/dev/sda1; this overrides any earlier argument with the same name", &f.kargs)
 	in.Strings("karg-append", 0, "NAME=VALUE", "Append kernel argument; useful with e.g. console= that can be used multiple times", &f.kargsAppend)
 	in.Flag("karg-none", 0, "Do not import kernel arguments", &f.kargNone)
-	in.Strings("karg-delete", 0, "NAME=VALUE", "Delete kernel argument if exists", &f.kargDelete)
+	in.Strings("karg-delete", 0, "NAME=VALUE", "Delete kernel argument if exists, can be used multiple times", &f.kargDelete)
 	in.Strings("overlay-initrd", 0, "FILE", "Overlay iniramfs file", &f.overlayInitrds)
 	return func(args []string) error { return runAdminDeploy(in, f, args) }
 }

@@ -30,13 +30,9 @@ func setupAdminPin(in *Invocation) func([]string) error {
 			return Usage("INDEX must be specified")
 		}
 		for _, a := range args {
-			n, err := strconv.ParseUint(a, 10, 64)
+			n, err := pinIndex(s, a)
 			if err != nil {
-				var ne *strconv.NumError
-				if errors.As(err, &ne) && ne.Err == strconv.ErrRange {
-					return fmt.Errorf("Index too large: %s", a)
-				}
-				return fmt.Errorf("Invalid index: %s", a)
+				return err
 			}
 			if n >= uint64(len(s.Deployments)) {
 				return fmt.Errorf("Out of range deployment index %d, expected < %d", n, len(s.Deployments))
@@ -45,16 +41,43 @@ func setupAdminPin(in *Invocation) func([]string) error {
 			want := !unpin
 			state := map[bool]string{true: "pinned", false: "unpinned"}
 			if d.Pinned() == want {
-				fmt.Fprintf(in.Stdout, "Deployment %s is already %s\n", a, state[want])
+				fmt.Fprintf(in.Stdout, "Deployment %d is already %s\n", n, state[want])
 				continue
 			}
 			if err := s.SetPinned(d, want); err != nil {
 				return err
 			}
-			fmt.Fprintf(in.Stdout, "Deployment %s is now %s\n", a, state[want])
+			fmt.Fprintf(in.Stdout, "Deployment %d is now %s\n", n, state[want])
 		}
 		return nil
 	}
+}
+
+// pinIndex reads an `admin pin` argument: an index, or (libostree
+// 2025.2) booted, pending or rollback, relative to the booted
+// deployment.
+func pinIndex(s *sysroot.Sysroot, a string) (uint64, error) {
+	switch a {
+	case "booted", "pending", "rollback":
+		var d *sysroot.Deployment
+		if s.Booted != nil {
+			pending, rollback := s.Pending("")
+			d = map[string]*sysroot.Deployment{"booted": s.Booted, "pending": pending, "rollback": rollback}[a]
+		}
+		if d == nil {
+			return 0, fmt.Errorf("Deployment type not found: %s", a)
+		}
+		return uint64(d.Index), nil
+	}
+	n, err := strconv.ParseUint(a, 10, 64)
+	if err != nil {
+		var ne *strconv.NumError
+		if errors.As(err, &ne) && ne.Err == strconv.ErrRange {
+			return 0, fmt.Errorf("Index too large: %s", a)
+		}
+		return 0, fmt.Errorf("Invalid index: %s", a)
+	}
+	return n, nil
 }
 
 // setupAdminSetOrigin is `ostree admin set-origin REMOTENAME URL [BRANCH]`.

@@ -46,9 +46,11 @@ type deploymentStatus struct {
 
 // setupAdminStatus is `ostree admin status`.
 func setupAdminStatus(in *Invocation) func([]string) error {
-	var verify, asJSON bool
+	var verify, skipSigs, isDefault, asJSON bool
 	in.Flag("verify", 'V', "Print the commit verification status", &verify)
-	in.Flag("json", 0, "Print the deployments as JSON", &asJSON)
+	in.Flag("skip-signatures", 'S', "Skip signatures in output", &skipSigs)
+	in.Flag("is-default", 'D', `Output "default" if booted into the default deployment, otherwise "not-default"`, &isDefault)
+	in.OwnFlag("json", 0, "Print the deployments as JSON", &asJSON)
 	return func(args []string) error {
 		s, release, err := in.OpenSysroot(adminFlags{Unlocked: true})
 		if err != nil {
@@ -58,6 +60,9 @@ func setupAdminStatus(in *Invocation) func([]string) error {
 		r, err := s.Repo(in.Ctx)
 		if err != nil {
 			return err
+		}
+		if isDefault {
+			return printIsDefault(in, s)
 		}
 		var pending, rollback *sysroot.Deployment
 		if s.Booted != nil {
@@ -95,6 +100,8 @@ func setupAdminStatus(in *Invocation) func([]string) error {
 				mark = '*'
 			}
 			switch {
+			case d.FinalizationLocked:
+				state = " (finalization locked)"
 			case st.Staged:
 				state = " (staged)"
 			case st.Pending:
@@ -129,12 +136,15 @@ func setupAdminStatus(in *Invocation) func([]string) error {
 			if in.Verbose {
 				printStatusVerbose(in, &st)
 			}
-			if !verify {
+			switch {
+			case verify:
+				if err := printDeploymentVerify(in, r, d, st.Refspec); err != nil {
+					return err
+				}
+			case !skipSigs:
 				if err := printDeploymentGPG(in, r, d, st.Refspec); err != nil {
 					return err
 				}
-			} else if err := printDeploymentVerify(in, r, d, st.Refspec); err != nil {
-				return err
 			}
 		}
 		if asJSON {
@@ -150,6 +160,20 @@ func setupAdminStatus(in *Invocation) func([]string) error {
 		}
 		return nil
 	}
+}
+
+// printIsDefault is `status --is-default`: whether the booted
+// deployment is the default one, for scripts deciding on a reboot.
+func printIsDefault(in *Invocation, s *sysroot.Sysroot) error {
+	if len(s.Deployments) == 0 {
+		return fmt.Errorf("Not in a booted OSTree system")
+	}
+	if s.Booted != nil && s.Deployments[0].Equal(s.Booted) {
+		fmt.Fprintln(in.Stdout, "default")
+	} else {
+		fmt.Fprintln(in.Stdout, "not-default")
+	}
+	return nil
 }
 
 // printDeploymentGPG prints the commit's GPG signatures when the origin's

@@ -47,15 +47,16 @@ func sysrootPuller(in *Invocation, r *repo.Repo) sysroot.PullFunc {
 // setupAdminUpgrade is `ostree admin upgrade`.
 func setupAdminUpgrade(in *Invocation) func([]string) error {
 	var osname, overrideCommit string
-	var reboot, allowDowngrade, pullOnly, deployOnly, stage, allowFailed bool
+	var reboot, kexec, allowDowngrade, pullOnly, deployOnly, stage, allowFailed bool
 	in.String("os", 0, "OSNAME", "Use a different operating system root than the current one", &osname)
 	in.Flag("reboot", 'r', "Reboot after a successful upgrade", &reboot)
+	in.Flag("kexec", 'k', "Stage new kernel in kexec", &kexec)
 	in.Flag("allow-downgrade", 0, "Permit deployment of chronologically older trees", &allowDowngrade)
 	in.String("override-commit", 0, "CHECKSUM", "Deploy CHECKSUM instead of the latest tree", &overrideCommit)
 	in.Flag("pull-only", 0, "Do not create a deployment, just download", &pullOnly)
 	in.Flag("deploy-only", 0, "Do not pull, only deploy", &deployOnly)
 	in.Flag("stage", 0, "Enable staging (finalization at reboot time)", &stage)
-	in.Flag("allow-failed", 0, "Deploy a commit even if it was rolled back after failing health checks", &allowFailed)
+	in.OwnFlag("allow-failed", 0, "Deploy a commit even if it was rolled back after failing health checks", &allowFailed)
 	return func(args []string) error {
 		s, release, err := in.OpenSysroot(adminFlags{Superuser: true})
 		if err != nil {
@@ -65,8 +66,8 @@ func setupAdminUpgrade(in *Invocation) func([]string) error {
 		switch {
 		case pullOnly && deployOnly:
 			return fmt.Errorf("Cannot simultaneously specify --pull-only and --deploy-only")
-		case pullOnly && reboot:
-			return fmt.Errorf("Cannot simultaneously specify --pull-only and --reboot")
+		case pullOnly && (reboot || kexec):
+			return fmt.Errorf("Cannot simultaneously specify --pull-only and --reboot or --kexec")
 		}
 		u, err := s.NewUpgrader(osname, false)
 		if err != nil {
@@ -96,8 +97,14 @@ func setupAdminUpgrade(in *Invocation) func([]string) error {
 			return nil
 		}
 		if !pullOnly {
-			if _, err := u.Deploy(in.Ctx); err != nil {
+			d, err := u.Deploy(in.Ctx)
+			if err != nil {
 				return failedCommitHint(err)
+			}
+			if kexec && !d.Staged {
+				if err := kexecLoad(s, d); err != nil {
+					return err
+				}
 			}
 		}
 		if reboot {
@@ -110,10 +117,11 @@ func setupAdminUpgrade(in *Invocation) func([]string) error {
 // setupAdminSwitch is `ostree admin switch REFSPEC`.
 func setupAdminSwitch(in *Invocation) func([]string) error {
 	var osname string
-	var reboot, allowFailed bool
+	var reboot, kexec, allowFailed bool
 	in.Flag("reboot", 'r', "Reboot after switching trees", &reboot)
+	in.Flag("kexec", 'k', "Stage new kernel in kexec", &kexec)
 	in.String("os", 0, "OSNAME", "Use a different operating system root than the current one", &osname)
-	in.Flag("allow-failed", 0, "Deploy a commit even if it was rolled back after failing health checks", &allowFailed)
+	in.OwnFlag("allow-failed", 0, "Deploy a commit even if it was rolled back after failing health checks", &allowFailed)
 	return func(args []string) error {
 		s, release, err := in.OpenSysroot(adminFlags{Superuser: true})
 		if err != nil {
@@ -165,8 +173,14 @@ func setupAdminSwitch(in *Invocation) func([]string) error {
 			return err
 		}
 		u.AllowFailed = allowFailed
-		if _, err := u.Deploy(in.Ctx); err != nil {
+		d, err := u.Deploy(in.Ctx)
+		if err != nil {
 			return failedCommitHint(err)
+		}
+		if kexec && !d.Staged {
+			if err := kexecLoad(s, d); err != nil {
+				return err
+			}
 		}
 		fmt.Fprintf(in.Stdout, "Deleting ref '%s:%s'\n", old.Remote, old.Ref)
 		if err := r.SetRef(in.Ctx, old.Remote, old.Ref, nil); err != nil {

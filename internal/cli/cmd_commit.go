@@ -26,6 +26,7 @@ type commitFlags struct {
 	ownerUID, ownerGID                            int
 	canonical, bootable, roExec, noXattrs         bool
 	selinuxPolicy                                 string
+	selinuxEpoch                                  int
 	selinuxFromBase, linkSpeedup, devinoCanonical bool
 	tarAutocreate                                 bool
 	tarFilter, statoverride, skipList             string
@@ -64,6 +65,10 @@ func setupCommit(in *Invocation) func([]string) error {
 	in.Flag("no-xattrs", 0, "Do not import extended attributes", &f.noXattrs)
 	in.String("selinux-policy", 0, "PATH", "Set SELinux labels based on policy in root filesystem PATH (may be /)", &f.selinuxPolicy)
 	in.Flag("selinux-policy-from-base", 'P', "Set SELinux labels based on first --tree argument", &f.selinuxFromBase)
+	// Epoch 1 labels /usr/etc as /etc. Labels come only from a policy,
+	// and checkSELinux refuses policies that would label anything, so
+	// the epoch is validated and changes no commit.
+	in.Options = append(in.Options, &Option{Long: "selinux-labeling-epoch", Desc: "Configure the default SELinux labeling rules; 0 is the default, 1 enables labeling /usr/etc as /etc", Int: &f.selinuxEpoch})
 	in.Flag("link-checkout-speedup", 0, "Optimize for commits of trees composed of hardlinks into the repository", &f.linkSpeedup)
 	in.Flag("devino-canonical", 'I', "Assume hardlinked objects are unmodified.  Implies --link-checkout-speedup", &f.devinoCanonical)
 	in.Flag("tar-autocreate-parents", 0, "When loading tar archives, automatically create parent directories as needed", &f.tarAutocreate)
@@ -185,6 +190,9 @@ func runCommit(in *Invocation, f *commitFlags, args []string) error {
 	}
 	if f.selinuxPolicy != "" && f.selinuxFromBase {
 		return fmt.Errorf("Cannot specify both --selinux-policy and --selinux-policy-from-base")
+	}
+	if f.selinuxEpoch != 0 && f.selinuxEpoch != 1 {
+		return fmt.Errorf("Unknown SELinux labeling epoch: %d", f.selinuxEpoch)
 	}
 	o.GPGSign, o.GPGHomedir = f.gpgSign, f.gpgHomedir
 	o.Sign, o.SignType = f.sign, f.signType

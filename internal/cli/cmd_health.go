@@ -13,7 +13,7 @@ import (
 // healthCommand is `gostree health`, a gostree extension kept out of
 // `ostree --help` so that the help text stays the reference's.
 func healthCommand() *Command {
-	return &Command{Name: "health", Summary: "Boot health checks (gostree only)", NoRepo: true, Sysroot: true, Hidden: true, Sub: []*Command{
+	return &Command{Name: "health", Summary: "Boot health checks (gostree only)", NoRepo: true, Sysroot: true, Own: true, Sub: []*Command{
 		{Name: "run", Summary: "Run the health checks of this boot and act on the result", NoRepo: true, Sysroot: true, Setup: setupHealthRun},
 		{Name: "status", Summary: "Show boot counting, the last boot's checks and failed commits", NoRepo: true, Sysroot: true, Setup: setupHealthStatus},
 	}}

@@ -13,7 +13,7 @@ import (
 func setupLog(in *Invocation) func([]string) error {
 	var raw, asJSON bool
 	in.Flag("raw", 0, "Show raw variant data", &raw)
-	in.Flag("json", 0, "Print the commits as a JSON array", &asJSON)
+	in.OwnFlag("json", 0, "Print the commits as a JSON array", &asJSON)
 	return func(args []string) error {
 		r, err := in.OpenRepo()
 		if err != nil {

@@ -157,6 +157,7 @@ func TestMetadataCommandsMatchReference(t *testing.T) {
 				wo, we, wc := runRef(t, ref, append([]string{"--repo=" + rr}, tc.args...)...)
 				o, e, c := runOurs(t, nil, append([]string{"--repo=" + ro}, tc.args...)...)
 				o, e = dropExtensionOptions(o), dropExtensionOptions(e)
+				wo, we = dropExtensionOptions(wo), dropExtensionOptions(we)
 				wo, we = strings.ReplaceAll(wo, rr, ro), strings.ReplaceAll(we, rr, ro)
 				if tc.sorted {
 					wo, o = sortLines(wo), sortLines(o)

@@ -17,17 +17,18 @@ import (
 
 func setupPull(in *Invocation) func([]string) error {
 	var commitOnly, disableFsync, perObjectFsync, disableDeltas, requireDeltas, mirror bool
-	var untrusted, httpTrusted, bareUserOnlyFiles, dryRun, timestampCheck, disableVerifyBindings bool
+	var untrusted, httpTrusted, bareUserOnlyFiles, dryRun, timestampCheck, disableVerifyBindings, noRetryAll bool
 	var cacheDir, overrideURL, timestampFrom, appendUserAgent string
 	var subpaths, headers, localCaches []string
 	var depth, frequency, progressFD int
-	retries := -1
+	retries, lowSpeedLimit, lowSpeedTime, maxRequests := -1, -1, -1, -1
 	in.Flag("commit-metadata-only", 0, "Fetch only the commit metadata", &commitOnly)
 	in.String("cache-dir", 0, "", "Use custom cache dir", &cacheDir)
 	in.Flag("disable-fsync", 0, "Do not invoke fsync()", &disableFsync)
 	in.Flag("per-object-fsync", 0, "Perform writes in such a way that avoids stalling concurrent processes", &perObjectFsync)
 	in.Flag("disable-static-deltas", 0, "Do not use static deltas", &disableDeltas)
 	in.Flag("require-static-deltas", 0, "Require static deltas", &requireDeltas)
+	in.Flag("disable-retry-on-network-errors", 0, "Do not retry when network issues happen, instead fail automatically. (Currently only affects libcurl)", &noRetryAll)
 	in.Flag("mirror", 0, "Write refs suitable for a mirror and fetches all refs if none provided", &mirror)
 	in.Strings("subpath", 0, "", "Only pull the provided subpath(s)", &subpaths)
 	in.Flag("untrusted", 0, "Verify checksums of local sources (always enabled for HTTP pulls)", &untrusted)
@@ -39,6 +40,9 @@ func setupPull(in *Invocation) func([]string) error {
 	in.Strings("http-header", 0, "NAME=VALUE", "Add NAME=VALUE as HTTP header to all requests", &headers)
 	in.Int("update-frequency", 0, "FREQUENCY", "Sets the update frequency, in milliseconds (0=1000ms) (default: 0)", &frequency)
 	in.Int("network-retries", 0, "N", "Specifies how many times each download should be retried upon error (default: 5)", &retries)
+	in.Int("low-speed-limit-bytes", 0, "N", "The average transfer speed per second of a transfer during the time set via 'low-speed-time-seconds' for libcurl to abort(default: 1000)", &lowSpeedLimit)
+	in.Int("low-speed-time-seconds", 0, "N", "The time in number seconds that the transfer speed should be below the 'low-speed-limit-bytes' setting for libcurl to abort (default: 30)", &lowSpeedTime)
+	in.Int("max-outstanding-fetcher-requests", 0, "N", "The max amount of concurrent connections allowed. (default: 8)", &maxRequests)
 	in.Strings("localcache-repo", 'L', "REPO", "Add REPO as local cache source for objects during this pull", &localCaches)
 	in.Flag("timestamp-check", 'T', "Require fetched commits to have newer timestamps", &timestampCheck)
 	in.String("timestamp-check-from-rev", 0, "", "Require fetched commits to have newer timestamps than given rev", &timestampFrom)
@@ -107,6 +111,7 @@ func setupPull(in *Invocation) func([]string) error {
 			RequireStaticDeltas: requireDeltas,
 			DryRun:              dryRun,
 		}
+		applyFetcherKnobs(&opts, noRetryAll, lowSpeedLimit, lowSpeedTime, maxRequests)
 		switch {
 		case cacheDir != "":
 			opts.CacheDir = cacheDir

@@ -16,7 +16,7 @@ import (
 func setupPullLocal(in *Invocation) func([]string) error {
 	var remote string
 	var commitOnly, disableFsync, perObjectFsync, untrusted, bareUserOnlyFiles bool
-	var requireDeltas, gpgVerify, gpgVerifySummary, disableVerifyBindings bool
+	var requireDeltas, disableDeltas, gpgVerify, gpgVerifySummary, disableVerifyBindings bool
 	var depth, progressFD int
 	in.Flag("commit-metadata-only", 0, "Fetch only the commit metadata", &commitOnly)
 	in.String("remote", 0, "REMOTE", "Add REMOTE to refspec", &remote)
@@ -25,6 +25,9 @@ func setupPullLocal(in *Invocation) func([]string) error {
 	in.Flag("untrusted", 0, "Verify checksums of local sources (always enabled for HTTP pulls)", &untrusted)
 	in.Flag("bareuseronly-files", 0, "Reject regular files with mode outside of 0775 (world writable, suid, etc.)", &bareUserOnlyFiles)
 	in.Flag("require-static-deltas", 0, "Require static deltas", &requireDeltas)
+	// Local pulls copy objects and use deltas only when required, so
+	// this only conflicts with --require-static-deltas.
+	in.Flag("disable-static-deltas", 0, "Do not use static deltas", &disableDeltas)
 	in.Flag("gpg-verify", 0, "GPG verify commits (must specify --remote)", &gpgVerify)
 	in.Flag("gpg-verify-summary", 0, "GPG verify summary (must specify --remote)", &gpgVerifySummary)
 	in.Flag("disable-verify-bindings", 0, "Do not verify commit bindings", &disableVerifyBindings)
@@ -44,6 +47,9 @@ func setupPullLocal(in *Invocation) func([]string) error {
 		srcRepo, err := repo.Open(in.Ctx, args[0])
 		if err != nil {
 			return err
+		}
+		if disableDeltas && requireDeltas {
+			return errors.New("--disable-static-deltas and --require-static-deltas are mutually exclusive")
 		}
 		var deltas *pull.DeltaOptions
 		if requireDeltas {

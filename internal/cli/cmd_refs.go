@@ -37,7 +37,7 @@ func setupRefs(in *Invocation) func([]string) error {
 	in.String("create", 0, "NEWREF", "Create a new ref for an existing commit", &o.create)
 	in.Flag("collections", 'c', "Enable listing collection IDs for refs", &o.collections)
 	in.Flag("force", 0, "Overwrite existing refs when creating", &o.force)
-	in.Flag("json", 0, "Print the refs and their commits as a JSON array", &o.json)
+	in.OwnFlag("json", 0, "Print the refs and their commits as a JSON array", &o.json)
 	return func(args []string) error {
 		r, err := in.OpenRepo()
 		if err != nil {

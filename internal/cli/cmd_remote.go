@@ -262,7 +262,7 @@ type remoteJSON struct {
 func setupRemoteList(in *Invocation) func([]string) error {
 	var showURLs, asJSON bool
 	in.Flag("show-urls", 'u', "Show remote URLs in list", &showURLs)
-	in.Flag("json", 0, "Print a JSON array of {name, url}", &asJSON)
+	in.OwnFlag("json", 0, "Print a JSON array of {name, url}", &asJSON)
 	return func(args []string) error {
 		r, err := in.OpenRepo()
 		if err != nil {

@@ -62,7 +62,7 @@ type cookieJSON struct {
 // it and pulls read it.
 func setupRemoteListCookies(in *Invocation) func([]string) error {
 	var asJSON bool
-	in.Flag("json", 0, "Print a JSON array of {domain, include_subdomains, path, secure, expires, name, value}", &asJSON)
+	in.OwnFlag("json", 0, "Print a JSON array of {domain, include_subdomains, path, secure, expires, name, value}", &asJSON)
 	return func(args []string) error {
 		r, err := in.OpenRepo()
 		if err != nil {

@@ -54,7 +54,7 @@ func setupRemoteRefs(in *Invocation) func([]string) error {
 	var asJSON, revision bool
 	in.Flag("revision", 'r', "Show revisions in listing", &revision)
 	in.String("cache-dir", 0, "", "Use custom cache dir", &cacheDir)
-	in.Flag("json", 0, "Print a JSON array of {remote, ref, checksum}", &asJSON)
+	in.OwnFlag("json", 0, "Print a JSON array of {remote, ref, checksum}", &asJSON)
 	return func(args []string) error {
 		r, err := in.OpenRepo()
 		if err != nil {

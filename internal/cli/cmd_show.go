@@ -25,19 +25,17 @@ func setupShow(in *Invocation) func([]string) error {
 	var o showOpts
 	in.Flag("print-related", 0, `Show the "related" commits`, &o.related)
 	in.String("print-variant-type", 0, "TYPE", "Memory map OBJECT (in this case a filename) to the GVariant type string", &o.variantType)
+	in.Flag("list-metadata-keys", 0, "List the available metadata keys", &o.listMeta)
 	in.String("print-metadata-key", 0, "KEY", "Print string value of metadata key", &o.metaKey)
+	in.Flag("print-hex", 0, "For byte array valued keys, output an unquoted hexadecimal string", &o.printHex)
+	in.Flag("list-detached-metadata-keys", 0, "List the available detached metadata keys", &o.listDet)
 	in.String("print-detached-metadata-key", 0, "KEY", "Print string value of detached metadata key", &o.detKey)
-	// 2025.2's options, left out of the help, which stays 2022.7's.
-	in.Options = append(in.Options,
-		&Option{Long: "list-metadata-keys", Desc: "List the available metadata keys", Bool: &o.listMeta, Hidden: true},
-		&Option{Long: "print-hex", Desc: "For byte array valued keys, output an unquoted hexadecimal string", Bool: &o.printHex, Hidden: true},
-		&Option{Long: "list-detached-metadata-keys", Desc: "List the available detached metadata keys", Bool: &o.listDet, Hidden: true})
 	in.Flag("print-sizes", 0, "Show the commit size metadata", &o.sizes)
 	in.Flag("raw", 0, "Show raw variant data", &o.raw)
 	in.Flag("no-byteswap", 'B', "Do not automatically convert variant data from big endian", &o.noByteswap)
 	in.String("gpg-homedir", 0, "HOMEDIR", "GPG Homedir to use when looking for keyrings", &o.gpgHome)
 	in.String("gpg-verify-remote", 0, "REMOTE", "Use REMOTE name for GPG configuration", &o.gpgVerifyRemote)
-	in.Flag("json", 0, "Print a commit as JSON", &o.json)
+	in.OwnFlag("json", 0, "Print a commit as JSON", &o.json)
 	return func(args []string) error {
 		r, err := in.OpenRepo()
 		if err != nil {

@@ -20,8 +20,10 @@ func setupSign(in *Invocation) func([]string) error {
 	in.Flag("delete", 'd', "Delete signatures having any of the KEY-IDs", &del)
 	in.Flag("verify", 0, "Verify signatures", &verify)
 	in.String("sign-type", 's', "NAME", "Signature type to use (defaults to 'ed25519')", &signType)
-	in.String("keys-file", 0, "NAME", "Read key(s) from file", &keysFile)
-	in.String("keys-dir", 0, "NAME", "Redefine system-wide directories with public and revoked keys for verification", &keysDir)
+	// libostree has these only when built with ed25519, which the
+	// reference build (Debian's) is not: its help lacks them.
+	in.OwnString("keys-file", 0, "NAME", "Read key(s) from file", &keysFile)
+	in.OwnString("keys-dir", 0, "NAME", "Redefine system-wide directories with public and revoked keys for verification", &keysDir)
 	return func(args []string) error {
 		r, err := in.OpenRepo()
 		if err != nil {

@@ -22,8 +22,8 @@ type signOptions struct {
 
 func (o *signOptions) declare(in *Invocation) {
 	in.String("sign-type", 0, "NAME", "Signature type to use (defaults to 'ed25519')", &o.signType)
-	in.String("keys-file", 0, "NAME", "Read key(s) from file", &o.keysFile)
-	in.String("keys-dir", 0, "NAME", "Redefine system-wide directories with public and revoked keys for verification", &o.keysDir)
+	in.OwnString("keys-file", 0, "NAME", "Read key(s) from file", &o.keysFile)
+	in.OwnString("keys-dir", 0, "NAME", "Redefine system-wide directories with public and revoked keys for verification", &o.keysDir)
 }
 
 // load gives the engine the KEY-IDs, then the keys file or directory (the

@@ -32,7 +32,7 @@ func setupStaticDeltaGenerate(in *Invocation) func([]string) error {
 	in.String("filename", 0, "PATH", "Write the delta content to PATH (a directory).  If not specified, the OSTree repository is used", &filename)
 	in.Strings("sign", 0, "KEY_ID", "Sign the delta with", &keys)
 	in.String("sign-type", 0, "NAME", "Signature type to use (defaults to 'ed25519')", &signType)
-	in.String("keys-file", 0, "NAME", "Read key(s) from file", &keysFile)
+	in.OwnString("keys-file", 0, "NAME", "Read key(s) from file", &keysFile)
 	return func(args []string) error {
 		r, err := in.OpenRepo()
 		if err != nil {

@@ -19,8 +19,15 @@ type Command struct {
 	Name    string
 	Summary string
 	Usage   string // what follows "[OPTION…]" in the usage line
-	Hidden  bool
-	NoRepo  bool // no --repo option
+	Hidden  bool   // hidden from help, as in libostree
+	// Own marks gostree's own commands: runnable under either name,
+	// listed only when invoked as gostree, so that `ostree --help` stays
+	// the reference's.
+	Own    bool
+	NoRepo bool // no --repo option
+	// Bare is static-delta's hand-written help: the usage line with
+	// "[OPTION...]" and the command list, nothing else.
+	Bare bool
 	// Sysroot adds the admin options --sysroot and --print-current-dir.
 	Sysroot bool
 	// ColWidth is the name column width of the subcommand list (17 when 0).
@@ -34,11 +41,14 @@ type Command struct {
 // Invocation is the state of one command run: where output goes, the
 // parsed global options and the command's own options.
 type Invocation struct {
-	Ctx     context.Context
-	Stdout  io.Writer
-	Stderr  io.Writer
-	Stdin   io.Reader
-	Path    string // "ostree commit"
+	Ctx    context.Context
+	Stdout io.Writer
+	Stderr io.Writer
+	Stdin  io.Reader
+	Path   string // "ostree commit"
+	// Gostree is set when invoked under a name other than ostree: help
+	// then lists our own commands and options too.
+	Gostree bool
 	RepoArg string
 	Verbose bool
 	// SysrootArg and PrintCurrentDir are the admin options.
@@ -66,6 +76,17 @@ func (in *Invocation) Strings(long string, short byte, arg, desc string, dst *[]
 // Int declares an integer option.
 func (in *Invocation) Int(long string, short byte, arg, desc string, dst *int) {
 	in.Options = append(in.Options, &Option{Long: long, Short: short, Arg: arg, Desc: desc, Int: dst})
+}
+
+// OwnFlag declares a boolean option of gostree's own, which help lists
+// only when invoked as gostree.
+func (in *Invocation) OwnFlag(long string, short byte, desc string, dst *bool) {
+	in.Options = append(in.Options, &Option{Long: long, Short: short, Desc: desc, Bool: dst, Own: true})
+}
+
+// OwnString declares a string option of gostree's own.
+func (in *Invocation) OwnString(long string, short byte, arg, desc string, dst *string) {
+	in.Options = append(in.Options, &Option{Long: long, Short: short, Arg: arg, Desc: desc, Str: dst, Own: true})
 }
 
 // Printf writes to stdout.
@@ -120,10 +141,10 @@ func Usage(format string, args ...any) error {
 	return usageError{msg: fmt.Sprintf(format, args...)}
 }
 
-func (c *Command) visibleSubs() []*Command {
+func (c *Command) visibleSubs(own bool) []*Command {
 	var out []*Command
 	for _, s := range c.Sub {
-		if !s.Hidden {
+		if !s.Hidden && (own || !s.Own) {
 			out = append(out, s)
 		}
 	}
@@ -166,37 +187,49 @@ func tailOptions(in *Invocation, version *bool) []*Option {
 	}
 }
 
-// helpText renders GLib-style help for a command.
-func helpText(path string, c *Command, opts []*Option, top bool) string {
+// helpText renders GLib-style help for a command. prog is the program
+// name that starts path; own lists our own commands and options.
+func helpText(prog, path string, c *Command, opts []*Option, top, own bool) string {
 	var b strings.Builder
-	b.WriteString("Usage:\n  " + path + " [OPTION…]")
-	if len(c.Sub) > 0 {
+	dots := "[OPTION…]"
+	if c.Bare {
+		dots = "[OPTION...]"
+	}
+	b.WriteString("Usage:\n  " + path + " " + dots)
+	switch {
+	case len(c.Sub) > 0 && c.Usage != "":
+		b.WriteString(" " + c.Usage)
+	case len(c.Sub) > 0:
 		b.WriteString(" COMMAND")
-	} else if c.Usage != "" {
+	case c.Usage != "":
 		b.WriteString(" " + c.Usage)
 	}
 	b.WriteString("\n\n")
-	if !top && c.Summary != "" {
+	if !top && !c.Bare && c.Summary != "" {
 		b.WriteString(c.Summary + "\n\n")
 	}
-	if subs := c.visibleSubs(); len(subs) > 0 {
+	if len(c.Sub) > 0 {
 		if top {
 			b.WriteString("Builtin Commands:\n")
 		} else {
-			fmt.Fprintf(&b, "Builtin \"%s\" Commands:\n", c.Name)
+			fmt.Fprintf(&b, "Builtin \"%s\" Commands:\n", strings.TrimPrefix(path, prog+" "))
 		}
 		w := c.ColWidth
 		if w == 0 {
 			w = 17
 		}
-		for _, s := range subs {
+		for _, s := range c.visibleSubs(own) {
 			fmt.Fprintf(&b, "  %-*s %s\n", w, s.Name, s.Summary)
+		}
+		if c.Bare {
+			return b.String()
 		}
 		b.WriteString("\n")
 	}
+	shown := func(o *Option) bool { return !o.Hidden && (own || !o.Own) }
 	width := len("-?, --help")
 	for _, o := range opts {
-		if !o.Hidden {
+		if shown(o) {
 			width = max(width, optionWidth(o))
 		}
 	}
@@ -208,7 +241,7 @@ func helpText(path string, c *Command, opts []*Option, top bool) string {
 	line("-h, --help", "Show help options")
 	b.WriteString("\nApplication Options:\n")
 	for _, o := range opts {
-		if !o.Hidden {
+		if shown(o) {
 			line(optionLabel(o), o.Desc)
 		}
 	}
@@ -216,13 +249,24 @@ func helpText(path string, c *Command, opts []*Option, top bool) string {
 	return b.String()
 }
 
-// Main runs the CLI with args (without the program name) and returns the
-// exit status.
+// Main runs the CLI as ostree with args (without the program name) and
+// returns the exit status.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	return MainAs(ctx, "ostree", args, stdin, stdout, stderr, getenv)
+}
+
+// MainAs is Main invoked as prog. As ostree, help is the reference's;
+// under any other name (gostree) usage lines say gostree and help also
+// lists our own commands and options. Both names run everything.
+func MainAs(ctx context.Context, prog string, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	root := rootCommand()
-	path := "ostree"
+	own := prog != "ostree"
+	if own {
+		prog = "gostree"
+	}
+	path := prog
 	c := root
-	in := &Invocation{Ctx: ctx, Stdout: stdout, Stderr: stderr, Stdin: stdin, Env: getenv}
+	in := &Invocation{Ctx: ctx, Stdout: stdout, Stderr: stderr, Stdin: stdin, Env: getenv, Gostree: own}
 	var version bool
 	origArgs := args
 	// Walk down the command tree: options may precede the command name.
@@ -260,11 +304,14 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 				return printVersion(stdout)
 			}
 			if help {
-				io.WriteString(stdout, helpText(path, c, opts, c == root))
+				io.WriteString(stdout, helpText(prog, path, c, opts, c == root, own))
 				return 0
 			}
-			io.WriteString(stderr, helpText(path, c, opts, c == root))
-			if c == root {
+			io.WriteString(stderr, helpText(prog, path, c, opts, c == root, own))
+			if c.Bare {
+				io.WriteString(stderr, "\n")
+			}
+			if c == root || c.Bare {
 				fmt.Fprintf(stderr, "error: No command specified\n")
 			} else {
 				fmt.Fprintf(stderr, "error: No \"%s\" subcommand specified\n", c.Name)
@@ -282,7 +329,10 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 				}
 			}
 			opts := append(commonOptions(in, false, &version), tailOptions(in, &version)...)
-			io.WriteString(stderr, helpText(path, c, opts, c == root))
+			io.WriteString(stderr, helpText(prog, path, c, opts, c == root, own))
+			if c.Bare {
+				io.WriteString(stderr, "\n")
+			}
 			if c == root {
 				fmt.Fprintf(stderr, "error: Unknown command '%s'\n", name)
 			} else {
@@ -304,7 +354,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return 1
 	}
 	if help {
-		io.WriteString(stdout, helpText(path, c, opts, false))
+		io.WriteString(stdout, helpText(prog, path, c, opts, false, own))
 		return 0
 	}
 	if version {
@@ -316,7 +366,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	if err := run(pos); err != nil {
 		var ue usageError
 		if errors.As(err, &ue) {
-			io.WriteString(stderr, helpText(path, c, opts, false))
+			io.WriteString(stderr, helpText(prog, path, c, opts, false, own))
 			if !ue.bare {
 				io.WriteString(stderr, "\n")
 			}

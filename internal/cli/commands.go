@@ -31,9 +31,9 @@ func rootCommand() *Command {
 		{Name: "show", Summary: "Output a metadata object", Usage: "OBJECT", Setup: setupShow},
 		staticDeltaCommand(),
 		{Name: "summary", Summary: "Manage summary metadata", Setup: setupSummary},
-		{Name: "serve", Summary: "Serve the repository over HTTP", Hidden: true, Setup: setupServe},
+		{Name: "serve", Summary: "Serve the repository over HTTP", Own: true, Setup: setupServe},
 		healthCommand(),
-		composefsCommand(),
+		ownCommand(composefsCommand()),
 	}}
 }
 
@@ -54,7 +54,7 @@ func remoteCommand() *Command {
 }
 
 func staticDeltaCommand() *Command {
-	return &Command{Name: "static-delta", Summary: "Static delta related commands", ColWidth: 16, Sub: []*Command{
+	return &Command{Name: "static-delta", Summary: "Static delta related commands", ColWidth: 16, Bare: true, Sub: []*Command{
 		{Name: "list", Summary: "List static delta files", Setup: setupStaticDeltaList},
 		{Name: "show", Summary: "Dump information on a delta", Setup: setupStaticDeltaShow},
 		{Name: "delete", Summary: "Remove a delta", Setup: setupStaticDeltaDelete},
@@ -75,26 +75,29 @@ func adminCommand() *Command {
 		return &Command{Name: name, Summary: summary, Usage: usage, NoRepo: true, Sysroot: true, Setup: setup}
 	}
 	hidden := func(c *Command) *Command { c.Hidden = true; return c }
-	return &Command{Name: "admin", Summary: "Commands for managing a host system booted with ostree", NoRepo: true, Sysroot: true, ColWidth: 18, Sub: []*Command{
+	own := func(c *Command) *Command { c.Own = true; return c }
+	return &Command{Name: "admin", Summary: "Commands for managing a host system booted with ostree", Usage: "--print-current-dir|COMMAND", NoRepo: true, Sysroot: true, ColWidth: 18, Sub: []*Command{
 		sub("cleanup", "Delete untagged deployments and repository objects", ""),
 		sub("config-diff", "Diff current /etc configuration versus default", ""),
 		sub("deploy", "Checkout revision REFSPEC as the new default deployment", "REFSPEC"),
+		sub("lock-finalization", "Change the finalization locking state of the staged deployment", ""),
 		hidden(sub("finalize-staged", "Internal command to run at shutdown time", "")),
 		hidden(sub("boot-complete", "Internal command to run at boot after an update was applied", "")),
 		sub("init-fs", "Initialize a root filesystem", "PATH"),
 		sub("os-init", "Initialize empty state for given operating system", "STATEROOT"),
 		sub("stateroot-init", "Initialize empty state for given operating system", "STATEROOT"),
-		sub("pin", "Change the \"pinning\" state of a deployment", "INDEX"),
+		sub("pin", "Change the \"pinning\" state of a deployment, INDEX can be >= 0 or one of booted, pending or rollback strings", "INDEX"),
+		sub("post-copy", "Update the repo and deployments as needed after a copy", ""),
 		sub("set-origin", "Set Origin and create a new origin file", "REMOTENAME URL [BRANCH]"),
 		sub("status", "List deployments", ""),
 		sub("switch", "Construct new tree from REFSPEC and deploy it", "REFSPEC"),
 		sub("undeploy", "Delete deployment INDEX", "INDEX"),
 		sub("set-default", "Make deployment INDEX the default", "INDEX"),
-		sub("rollback", "Make the rollback deployment the default (gostree only)", ""),
+		own(sub("rollback", "Make the rollback deployment the default (gostree only)", "")),
 		sub("unlock", "Make the current deployment mutable (as a hotfix or development)", ""),
 		sub("upgrade", "Construct new tree from current origin and deploy it, if it changed", ""),
 		{Name: "kargs", Summary: "Change kernel arguments", NoRepo: true, Sysroot: true, Sub: []*Command{
-			sub("edit-in-place", "Set new kernel command line arguments in place", ""),
+			hidden(sub("edit-in-place", "Set new kernel command line arguments in place (applies to all deployments by default)", "ARGS")),
 		}},
 		{Name: "instutil", Summary: "Deprecated commands intended for installer programs", NoRepo: true, Sysroot: true, Hidden: true, ColWidth: 23, Sub: []*Command{
 			sub("selinux-ensure-labeled", "Relabel all or part of a deployment", ""),
@@ -102,6 +105,12 @@ func adminCommand() *Command {
 			sub("grub2-generate", "Generate GRUB2 configuration from given BLS entries", "[BOOTVERSION]"),
 		}},
 	}}
+}
+
+// ownCommand marks a gostree command: listed only in gostree's help.
+func ownCommand(c *Command) *Command {
+	c.Own, c.Hidden = true, false
+	return c
 }
 
 // notImplemented stands in for commands that later work brings.

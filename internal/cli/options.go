@@ -21,8 +21,11 @@ type Option struct {
 	Int    *int
 	Int64  *int64
 	Func   func(string) error // called for each occurrence
-	Hidden bool
-	set    bool
+	Hidden bool               // hidden from help, as in libostree
+	// Own marks gostree's own options: accepted under either name,
+	// listed only when invoked as gostree.
+	Own bool
+	set bool
 }
 
 func (o *Option) takesArg() bool { return o.Bool == nil }

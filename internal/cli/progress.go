@@ -15,7 +15,7 @@ import (
 // not have: pulls write their progress there as JSON lines.
 func progressFDOption(in *Invocation, fd *int) {
 	*fd = -1
-	in.Int("progress-json-fd", 0, "FD", "Write progress as JSON lines to file descriptor FD", fd)
+	in.Options = append(in.Options, &Option{Long: "progress-json-fd", Arg: "FD", Desc: "Write progress as JSON lines to file descriptor FD", Int: fd, Own: true})
 }
 
 // openProgressFD returns the writer for --progress-json-fd, or nil when

@@ -6,7 +6,7 @@ import (
 )
 
 // Version is the libostree release whose behaviour we implement.
-const Version = "2022.7"
+const Version = "2025.2"
 
 // features lists what this build really supports; the test suite greps
 // it to decide which subtests to run.

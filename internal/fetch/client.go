@@ -28,8 +28,9 @@ const (
 	// little. Streamed bodies (Stream) wait in socket buffers, so memory
 	// does not grow with it.
 	DefaultConcurrency = 64
-	// DefaultUserAgent is what libostree 2022.7 sends.
-	DefaultUserAgent = "libostree/2022.7"
+	// DefaultUserAgent is what libostree 2025.2 sends; `ostree --version`
+	// reports the same release (the suites compare the two).
+	DefaultUserAgent = "libostree/2025.2"
 	// MaxMetadataSize is OSTREE_MAX_METADATA_SIZE, the default limit for
 	// metadata objects, summaries and other small files.
 	MaxMetadataSize = 10 << 20

@@ -480,7 +480,7 @@ func TestHeadersAndUserAgent(t *testing.T) {
 	if _, _, err := fetchBytes(t, c, &Request{Mirrors: []*url.URL{mustURL(t, srv.URL)}, Path: "x"}); err != nil {
 		t.Fatal(err)
 	}
-	if ua := got.Get("User-Agent"); ua != "libostree/2022.7 test/1" {
+	if ua := got.Get("User-Agent"); ua != "libostree/2025.2 test/1" {
 		t.Errorf("User-Agent %q", ua)
 	}
 	if got.Get("X-Foo") != "bar" {
