@@ -25,8 +25,9 @@ func init() {
 func sysrootPuller(in *Invocation, r *repo.Repo) sysroot.PullFunc {
 	return func(ctx context.Context, remote string, refs []string, tsFrom *object.Checksum) error {
 		opts := pull.RemoteOptions{
-			Options:        pull.Options{Refs: refs, Depth: 0, TimestampCheckFrom: tsFrom},
-			NetworkRetries: -1,
+			Options:              pull.Options{Refs: refs, Depth: 0, TimestampCheckFrom: tsFrom},
+			NetworkRetries:       -1,
+			CountMissingDetached: compat2022(in),
 		}
 		if in.Env("OSTREE_SKIP_CACHE") == "" {
 			opts.CacheDir = filepath.Join(r.Path(), "tmp", "cache")

@@ -90,6 +90,7 @@ func setupPull(in *Invocation) func([]string) error {
 			hdr.Add(k, v)
 		}
 		opts := pull.RemoteOptions{
+			CountMissingDetached: compat2022(in),
 			Options: pull.Options{
 				Refs:                  refs,
 				Overrides:             overrides,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/gostree/gostree/internal/object"
 
@@ -79,6 +80,7 @@ func setupPullLocal(in *Invocation) func([]string) error {
 		if err != nil {
 			return err
 		}
+		start := time.Now()
 		st, err := pull.Pull(in.Ctx, r, pull.NewLocalSource(srcRepo), pull.Options{
 			Refs:                  args[1:],
 			Remote:                remote,
@@ -94,6 +96,11 @@ func setupPullLocal(in *Invocation) func([]string) error {
 		stopProgress(err)
 		if err != nil {
 			return err
+		}
+		if deltas != nil {
+			// Required deltas take libostree's fetcher path, reported as such.
+			fmt.Fprintln(in.Stdout, pullStatus(pull.DeltaPullResult(st, time.Since(start))))
+			return nil
 		}
 		fmt.Fprintf(in.Stdout, "%d metadata, %d content objects imported; %s content written\n",
 			st.MetadataImported, st.ContentImported, formatSizeGLib(uint64(st.ContentBytesWritten)))

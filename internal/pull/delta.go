@@ -61,6 +61,10 @@ type DeltaStats struct {
 	// ContentBytes is the payload size of the content objects the
 	// deltas wrote.
 	ContentBytes int64
+	// FilesFetched and FileBytes count the delta indexes and superblocks
+	// read, which libostree reports among the loose objects fetched.
+	FilesFetched int
+	FileBytes    int64
 }
 
 // DeltaFetcher is implemented by sources that publish static deltas.
@@ -233,6 +237,8 @@ func (d *deltaPuller) fetchIndex(ctx context.Context, to object.Checksum) (map[s
 	if err != nil {
 		return nil, err
 	}
+	d.stats.FilesFetched++
+	d.stats.FileBytes += int64(len(b))
 	idx, err := delta.UnmarshalIndex(b)
 	if err != nil {
 		return nil, err
@@ -310,6 +316,8 @@ func (d *deltaPuller) tryDelta(ctx context.Context, w wanted, id delta.ID, diges
 	if err != nil {
 		return err
 	}
+	d.stats.FilesFetched++
+	d.stats.FileBytes += int64(len(raw))
 	expected, listed := digests[id.String()]
 	if d.opts.SignedSummary && !listed {
 		return errors.New("GPG verification enabled, but no summary signatures found (use gpg-verify-summary=false in remote config to disable)")

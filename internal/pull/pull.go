@@ -247,11 +247,13 @@ func Pull(ctx context.Context, dst *repo.Repo, src Source, opts Options) (Stats,
 		}
 	}
 	return Stats{
-		MetadataImported:    int(p.metaImported.Load()),
-		ContentImported:     int(p.contentImported.Load()),
-		MetadataLocal:       int(p.metaLocal.Load()),
-		ContentLocal:        int(p.contentLocal.Load()),
-		ContentBytesWritten: txn.Stats().ContentBytes + dp.statsOf().ContentBytes,
+		MetadataImported: int(p.metaImported.Load()),
+		ContentImported:  int(p.contentImported.Load()),
+		MetadataLocal:    int(p.metaLocal.Load()),
+		ContentLocal:     int(p.contentLocal.Load()),
+		// Content a static delta wrote is not counted here, as libostree
+		// reports it ("0 bytes content written" after a delta-only pull).
+		ContentBytesWritten: txn.Stats().ContentBytes,
 		RefsChanged:         changed,
 		Deltas:              dp.statsOf(),
 	}, nil

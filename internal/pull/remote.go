@@ -24,6 +24,8 @@ type RemoteOptions struct {
 	Options
 	// URL replaces the remote's url, and its contenturl (`--url`).
 	URL string
+	// CountMissingDetached: see HTTPOptions.
+	CountMissingDetached bool
 	// NetworkRetries is `--network-retries`; negative means
 	// fetch.DefaultRetries.
 	NetworkRetries int
@@ -139,7 +141,7 @@ func PullRemote(ctx context.Context, dst *repo.Repo, name string, opts RemoteOpt
 	if !isURL {
 		cid, _ = cfg.CollectionID(name)
 	}
-	src := NewHTTPSource(HTTPOptions{Client: client, Meta: meta, Content: content, CollectionID: cid})
+	src := NewHTTPSource(HTTPOptions{Client: client, Meta: meta, Content: content, CollectionID: cid, CountMissingDetached: opts.CountMissingDetached})
 	needSummary := requireSummaryForMirror || !allHaveCommits(o.Refs, o.Overrides) || preloaded != nil
 	indexedDeltas := false
 	var remoteConfig *keyfile.File
@@ -285,5 +287,22 @@ func pullLocal(ctx context.Context, dst *repo.Repo, path string, o Options, mirr
 		}
 	}
 	st, err := Pull(ctx, dst, localRemoteSource(srcRepo, o.Mirror), o)
+	if o.Deltas != nil {
+		return DeltaPullResult(st, time.Since(start)), err
+	}
 	return RemoteResult{Stats: st, Local: true, Elapsed: time.Since(start)}, err
+}
+
+// DeltaPullResult reports a pull from a repository on disk that was
+// required to use static deltas as libostree (2023 and later) does: as a
+// fetch, since it takes the fetcher's path, with the delta indexes and
+// superblocks among the loose objects and their bytes transferred.
+func DeltaPullResult(st Stats, elapsed time.Duration) RemoteResult {
+	return RemoteResult{
+		Stats:            st,
+		MetadataFetched:  st.Deltas.FilesFetched + st.MetadataImported,
+		ContentFetched:   st.ContentImported,
+		BytesTransferred: st.Deltas.FileBytes + int64(st.Deltas.FetchedSize),
+		Elapsed:          elapsed,
+	}
 }
