@@ -1,0 +1,86 @@
+package sysroot
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/gostree/gostree/internal/commit"
+	"github.com/gostree/gostree/internal/repo"
+)
+
+// BenchmarkDeployComposefs deploys a commit of 20000 files (the usual
+// test OS plus 200 directories of 100 small files) and reports how much
+// of each deploy writing .ostree.cfs took: a deploy without composefs
+// (libostree built without it) costs ns/op minus cfs-ns/op.
+func BenchmarkDeployComposefs(b *testing.B) {
+	ctx := context.Background()
+	root := filepath.Join(b.TempDir(), "sysroot")
+	if err := os.Mkdir(root, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	if err := InitFS(ctx, root, InitFSOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	s, err := Open(root)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.InitStateroot(ctx, "testos"); err != nil {
+		b.Fatal(err)
+	}
+	tree := filepath.Join(b.TempDir(), "tree")
+	writeOSTree(&testing.T{}, tree, "1")
+	for i := 0; i < 20000; i++ {
+		d := filepath.Join(tree, "usr/share", fmt.Sprintf("d%03d", i/100))
+		if i%100 == 0 {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(filepath.Join(d, fmt.Sprint(i)), []byte(fmt.Sprintf("file %d\n%0*d", i, i%4096, 0)), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	r, err := repo.Open(ctx, filepath.Join(root, "ostree/repo"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	res, err := commit.Run(ctx, r, commit.Options{Branch: "big", Trees: []commit.TreeSource{{Kind: "dir", Arg: tree}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s = loadSysrootB(b, root)
+	b.ResetTimer()
+	var cfs time.Duration
+	for i := 0; i < b.N; i++ {
+		dr, err := s.DeployTree(ctx, DeployOptions{Stateroot: "testos", Commit: res.Commit})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		dir := s.Abs(dr.Deployment.RelPath())
+		start := time.Now()
+		if err := writeComposefs(ctx, r, res.Commit, dir); err != nil {
+			b.Fatal(err)
+		}
+		cfs += time.Since(start)
+		s.discardDeployment(dr.Deployment)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(cfs.Nanoseconds())/float64(b.N), "cfs-ns/op")
+}
+
+func loadSysrootB(b *testing.B, root string) *Sysroot {
+	s, err := Open(root)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.Load(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
