@@ -25,6 +25,9 @@ type Command struct {
 	// the reference's.
 	Own    bool
 	NoRepo bool // no --repo option
+	// BootedOnly commands (libostree's internal service commands) exit
+	// 0 at once outside a booted system, before reading their options.
+	BootedOnly bool
 	// Bare is static-delta's hand-written help: the usage line with
 	// "[OPTION...]" and the command list, nothing else.
 	Bare bool
@@ -221,10 +224,10 @@ func helpText(prog, path string, c *Command, opts []*Option, top, own bool) stri
 		for _, s := range c.visibleSubs(own) {
 			fmt.Fprintf(&b, "  %-*s %s\n", w, s.Name, s.Summary)
 		}
+		b.WriteString("\n")
 		if c.Bare {
 			return b.String()
 		}
-		b.WriteString("\n")
 	}
 	shown := func(o *Option) bool { return !o.Hidden && (own || !o.Own) }
 	width := len("-?, --help")
@@ -308,13 +311,10 @@ func MainAs(ctx context.Context, prog string, args []string, stdin io.Reader, st
 				return 0
 			}
 			io.WriteString(stderr, helpText(prog, path, c, opts, c == root, own))
-			if c.Bare {
-				io.WriteString(stderr, "\n")
-			}
 			if c == root || c.Bare {
 				fmt.Fprintf(stderr, "error: No command specified\n")
 			} else {
-				fmt.Fprintf(stderr, "error: No \"%s\" subcommand specified\n", c.Name)
+				fmt.Fprintf(stderr, "error: No \"%s\" subcommand specified\n", strings.TrimPrefix(path, prog+" "))
 			}
 			return 1
 		}
@@ -328,15 +328,13 @@ func MainAs(ctx context.Context, prog string, args []string, stdin io.Reader, st
 					return code
 				}
 			}
-			opts := append(commonOptions(in, false, &version), tailOptions(in, &version)...)
+			opts := append(commonOptions(in, false, &version), sysrootOptions(in, c)...)
+			opts = append(opts, tailOptions(in, &version)...)
 			io.WriteString(stderr, helpText(prog, path, c, opts, c == root, own))
-			if c.Bare {
-				io.WriteString(stderr, "\n")
-			}
 			if c == root {
 				fmt.Fprintf(stderr, "error: Unknown command '%s'\n", name)
 			} else {
-				fmt.Fprintf(stderr, "error: Unknown \"%s\" subcommand '%s'\n", c.Name, name)
+				fmt.Fprintf(stderr, "error: Unknown \"%s\" subcommand '%s'\n", strings.TrimPrefix(path, prog+" "), name)
 			}
 			return 1
 		}
@@ -344,6 +342,9 @@ func MainAs(ctx context.Context, prog string, args []string, stdin io.Reader, st
 		path += " " + name
 	}
 	in.Path = path
+	if c.BootedOnly && !hostBooted() {
+		return 0
+	}
 	run := c.Setup(in)
 	opts := append(append([]*Option{}, commonOptions(in, !c.NoRepo, &version)...), sysrootOptions(in, c)...)
 	opts = append(opts, in.Options...)

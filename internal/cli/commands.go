@@ -76,13 +76,14 @@ func adminCommand() *Command {
 	}
 	hidden := func(c *Command) *Command { c.Hidden = true; return c }
 	own := func(c *Command) *Command { c.Own = true; return c }
+	service := func(c *Command) *Command { c.Hidden, c.BootedOnly = true, true; return c }
 	return &Command{Name: "admin", Summary: "Commands for managing a host system booted with ostree", Usage: "--print-current-dir|COMMAND", NoRepo: true, Sysroot: true, ColWidth: 18, Sub: []*Command{
 		sub("cleanup", "Delete untagged deployments and repository objects", ""),
 		sub("config-diff", "Diff current /etc configuration versus default", ""),
 		sub("deploy", "Checkout revision REFSPEC as the new default deployment", "REFSPEC"),
 		sub("lock-finalization", "Change the finalization locking state of the staged deployment", ""),
-		hidden(sub("finalize-staged", "Internal command to run at shutdown time", "")),
-		hidden(sub("boot-complete", "Internal command to run at boot after an update was applied", "")),
+		service(sub("finalize-staged", "Internal command to run at shutdown time", "")),
+		service(sub("boot-complete", "Internal command to run at boot after an update was applied", "")),
 		sub("init-fs", "Initialize a root filesystem", "PATH"),
 		sub("os-init", "Initialize empty state for given operating system", "STATEROOT"),
 		sub("stateroot-init", "Initialize empty state for given operating system", "STATEROOT"),
@@ -100,8 +101,8 @@ func adminCommand() *Command {
 			hidden(sub("edit-in-place", "Set new kernel command line arguments in place (applies to all deployments by default)", "ARGS")),
 		}},
 		{Name: "instutil", Summary: "Deprecated commands intended for installer programs", NoRepo: true, Sysroot: true, Hidden: true, ColWidth: 23, Sub: []*Command{
-			sub("selinux-ensure-labeled", "Relabel all or part of a deployment", ""),
-			sub("set-kargs", "Set new kernel command line arguments(Not stable)", ""),
+			sub("selinux-ensure-labeled", "Relabel all or part of a deployment", "[SUBPATH PREFIX]"),
+			sub("set-kargs", "Set new kernel command line arguments(Not stable)", "ARGS"),
 			sub("grub2-generate", "Generate GRUB2 configuration from given BLS entries", "[BOOTVERSION]"),
 		}},
 	}}
