@@ -33,7 +33,18 @@ func BenchmarkDeployComposefs(b *testing.B) {
 		b.Fatal(err)
 	}
 	tree := filepath.Join(b.TempDir(), "tree")
-	writeOSTree(&testing.T{}, tree, "1")
+	for p, c := range map[string]string{
+		"usr/lib/modules/3.6.0/vmlinuz":       "a kernel\n",
+		"usr/lib/modules/3.6.0/initramfs.img": "an initramfs\n",
+		"usr/etc/os-release":                  "ID=testos\n",
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(tree, p)), 0o755); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(tree, p), []byte(c), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
 	for i := 0; i < 20000; i++ {
 		d := filepath.Join(tree, "usr/share", fmt.Sprintf("d%03d", i/100))
 		if i%100 == 0 {
