@@ -48,6 +48,14 @@ type OpenOptions struct {
 // superblock claims.
 const maxSizeHint = 256 << 20
 
+// payloadHint is the capacity to decode a part's payload into. The
+// payload is the part's objects plus its operations and tables, a few
+// bytes an object: room for a 32nd more avoids regrowing it, which
+// would hold the old and the new buffer at once.
+func payloadHint(sizeHint uint64, maxPayload int64) uint64 {
+	return min(sizeHint+sizeHint/32+256<<10, maxSizeHint, uint64(maxPayload))
+}
+
 // PayloadLimit is a generous cap on the decompressed payload of a part
 // that creates usize bytes of objects: the data itself plus room for
 // bsdiff control blocks, tables and operations.
@@ -113,9 +121,7 @@ func OpenPart(r io.Reader, opts OpenOptions) (*Part, error) {
 		data, mapped, err = readPayload(in, maxPayload, opts.TmpDir)
 	case CompressionXZ:
 		br = bufio.NewReaderSize(in, 64<<10)
-		// The payload is the parts' objects plus a little: room for an
-		// eighth more avoids regrowing it in most parts.
-		hint := min(opts.SizeHint+opts.SizeHint/8+64<<10, maxSizeHint, uint64(maxPayload))
+		hint := payloadHint(opts.SizeHint, maxPayload)
 		buf := opts.Buf[:0]
 		if uint64(cap(buf)) < hint {
 			buf = make([]byte, 0, hint)
