@@ -139,8 +139,8 @@ func (s *suite) run(t *testing.T, env []string, cwd, prog string, args ...string
 	return result{o.String(), e.String(), code}
 }
 
-// tempDir makes a fresh directory inside the root and returns its path
-// as seen from inside.
+// tempDir makes a fresh directory inside the root, with an empty
+// sysroot/ in it, and returns its path as seen from inside.
 func (s *suite) tempDir(t *testing.T) string {
 	t.Helper()
 	d, err := os.MkdirTemp(filepath.Join(s.root, s.dir, "work"), "t")
@@ -148,6 +148,10 @@ func (s *suite) tempDir(t *testing.T) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(d) })
+	// admin init-fs wants its directory to exist.
+	if err := os.Mkdir(filepath.Join(d, "sysroot"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	return strings.TrimPrefix(d, s.root)
 }
 
