@@ -79,7 +79,7 @@ func fromMbase64(s string) (object.Checksum, bool) {
 // ListDeltas lists the static deltas of r that have a superblock, as
 // ostree_repo_list_static_delta_names does, sorted by name.
 func ListDeltas(ctx context.Context, r *repo.Repo) ([]Delta, error) {
-	out, err := listDeltasDirOrder(r)
+	out, err := ListDeltasDirOrder(r)
 	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
 	return out, err
 }
@@ -95,10 +95,11 @@ func readDirUnsorted(dir string) ([]fs.DirEntry, error) {
 	return f.ReadDir(-1)
 }
 
-// listDeltasDirOrder lists deltas in directory order, the order in which
+// ListDeltasDirOrder lists deltas in directory order, the order in which
 // libostree inserts them into the summary's GVariantDict (which decides
-// the serialized order when hash buckets collide).
-func listDeltasDirOrder(r *repo.Repo) ([]Delta, error) {
+// the serialized order when hash buckets collide) and lists them
+// (ostree_repo_list_static_delta_names).
+func ListDeltasDirOrder(r *repo.Repo) ([]Delta, error) {
 	root := filepath.Join(r.Path(), "deltas")
 	outer, err := readDirUnsorted(root)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -148,10 +149,11 @@ func indexPath(c object.Checksum) string {
 	return filepath.Join("delta-indexes", to[:2], to[2:]+".index")
 }
 
-// listIndexes returns the targets of the existing delta index files.
-func listIndexes(r *repo.Repo) ([]object.Checksum, error) {
+// ListIndexes returns the targets of the existing delta index files, in
+// directory order (ostree_repo_list_static_delta_indexes).
+func ListIndexes(r *repo.Repo) ([]object.Checksum, error) {
 	root := filepath.Join(r.Path(), "delta-indexes")
-	outer, err := os.ReadDir(root)
+	outer, err := readDirUnsorted(root)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -163,7 +165,7 @@ func listIndexes(r *repo.Repo) ([]object.Checksum, error) {
 		if !o.IsDir() || len(o.Name()) != 2 {
 			continue
 		}
-		inner, err := os.ReadDir(filepath.Join(root, o.Name()))
+		inner, err := readDirUnsorted(filepath.Join(root, o.Name()))
 		if err != nil {
 			return nil, fmt.Errorf("list delta indexes: %w", err)
 		}
@@ -184,30 +186,18 @@ func listIndexes(r *repo.Repo) ([]object.Checksum, error) {
 // sets core.indexed-deltas, writes delta-indexes/… for each delta target
 // whose index changed, and deletes indexes of targets without deltas.
 func ReindexDeltas(ctx context.Context, r *repo.Repo) error {
-	on, err := r.Config().Bool("core", "indexed-deltas", false)
-	if err != nil {
-		return fmt.Errorf("core.indexed-deltas: %w", err)
-	}
-	if !on {
-		cfg, err := keyfile.Parse(r.Config().Bytes())
-		if err != nil {
-			return fmt.Errorf("repo config: %w", err)
-		}
-		cfg.StripComments()
-		cfg.SetBool("core", "indexed-deltas", true)
-		if err := r.WriteConfig(ctx, cfg); err != nil {
-			return err
-		}
+	if err := setIndexedDeltas(ctx, r); err != nil {
+		return err
 	}
 	targets := map[object.Checksum][]object.Checksum{}
-	old, err := listIndexes(r)
+	old, err := ListIndexes(r)
 	if err != nil {
 		return err
 	}
 	for _, c := range old {
 		targets[c] = nil
 	}
-	deltas, err := ListDeltas(ctx, r)
+	deltas, err := ListDeltasDirOrder(r)
 	if err != nil {
 		return err
 	}
@@ -215,44 +205,92 @@ func ReindexDeltas(ctx context.Context, r *repo.Repo) error {
 		targets[d.To] = append(targets[d.To], d.From)
 	}
 	for to, froms := range targets {
-		p := filepath.Join(r.Path(), indexPath(to))
-		if froms == nil {
-			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return fmt.Errorf("delete delta index: %w", err)
-			}
-			continue
+		if err := writeIndex(r, to, froms); err != nil {
+			return err
 		}
-		// Scratch deltas (zero From) sort first, as NULL does in g_strcmp0.
-		sort.Slice(froms, func(i, j int) bool {
-			if froms[i].IsZero() != froms[j].IsZero() {
-				return froms[i].IsZero()
-			}
-			return froms[i].String() < froms[j].String()
-		})
-		dd := object.NewVarDict()
-		for _, from := range froms {
-			d := Delta{From: from, To: to}
-			digest, err := d.SuperblockDigest(r)
-			if err != nil {
-				return err
-			}
-			dd.Insert(d.Name(), gvariant.NewVariant("ay", digest))
+	}
+	return nil
+}
+
+// ReindexDelta is ostree_repo_static_delta_reindex for the deltas to one
+// target.
+func ReindexDelta(ctx context.Context, r *repo.Repo, to object.Checksum) error {
+	if err := setIndexedDeltas(ctx, r); err != nil {
+		return err
+	}
+	deltas, err := ListDeltasDirOrder(r)
+	if err != nil {
+		return err
+	}
+	var froms []object.Checksum
+	for _, d := range deltas {
+		if d.To == to {
+			froms = append(froms, d.From)
 		}
-		idx := object.NewVarDict()
-		idx.Insert(KeyStaticDeltas, gvariant.Variant{Type: object.MetadataType, Value: metaValue(dd.End())})
-		data, err := object.MarshalMetadata(idx.End())
+	}
+	return writeIndex(r, to, froms)
+}
+
+// setIndexedDeltas turns on core.indexed-deltas.
+func setIndexedDeltas(ctx context.Context, r *repo.Repo) error {
+	on, err := r.Config().Bool("core", "indexed-deltas", false)
+	if err != nil {
+		return fmt.Errorf("core.indexed-deltas: %w", err)
+	}
+	if on {
+		return nil
+	}
+	cfg, err := keyfile.Parse(r.Config().Bytes())
+	if err != nil {
+		return fmt.Errorf("repo config: %w", err)
+	}
+	cfg.StripComments()
+	cfg.SetBool("core", "indexed-deltas", true)
+	return r.WriteConfig(ctx, cfg)
+}
+
+// writeIndex writes the delta index of the deltas from froms (zero for
+// scratch) to to, {"ostree.static-deltas": {NAME: superblock sha256}},
+// unless the file already holds it; no froms deletes the index.
+func writeIndex(r *repo.Repo, to object.Checksum, froms []object.Checksum) error {
+	p := filepath.Join(r.Path(), indexPath(to))
+	if len(froms) == 0 {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("delete delta index: %w", err)
+		}
+		return nil
+	}
+	// Scratch deltas (zero From) sort first, as NULL does in g_strcmp0.
+	froms = append([]object.Checksum{}, froms...)
+	sort.Slice(froms, func(i, j int) bool {
+		if froms[i].IsZero() != froms[j].IsZero() {
+			return froms[i].IsZero()
+		}
+		return froms[i].String() < froms[j].String()
+	})
+	dd := object.NewVarDict()
+	for _, from := range froms {
+		d := Delta{From: from, To: to}
+		digest, err := d.SuperblockDigest(r)
 		if err != nil {
-			return fmt.Errorf("delta index %s: %w", to, err)
+			return err
 		}
-		if cur, err := os.ReadFile(p); err == nil && bytes.Equal(cur, data) {
-			continue
-		}
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return fmt.Errorf("write delta index: %w", err)
-		}
-		if err := fsx.WriteFileAtomic(p, data, 0o644, r.FsyncEnabled()); err != nil {
-			return fmt.Errorf("write delta index: %w", err)
-		}
+		dd.Insert(d.Name(), gvariant.NewVariant("ay", digest))
+	}
+	idx := object.NewVarDict()
+	idx.Insert(KeyStaticDeltas, gvariant.Variant{Type: object.MetadataType, Value: metaValue(dd.End())})
+	data, err := object.MarshalMetadata(idx.End())
+	if err != nil {
+		return fmt.Errorf("delta index %s: %w", to, err)
+	}
+	if cur, err := os.ReadFile(p); err == nil && bytes.Equal(cur, data) {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return fmt.Errorf("write delta index: %w", err)
+	}
+	if err := fsx.WriteFileAtomic(p, data, 0o644, r.FsyncEnabled()); err != nil {
+		return fmt.Errorf("write delta index: %w", err)
 	}
 	return nil
 }

@@ -65,7 +65,7 @@ func Build(ctx context.Context, r *repo.Repo, opts Options) (*Summary, error) {
 		return nil, fmt.Errorf("core.no-deltas-in-summary: %w", err)
 	}
 	if !noDeltas {
-		deltas, err := listDeltasDirOrder(r)
+		deltas, err := ListDeltasDirOrder(r)
 		if err != nil {
 			return nil, err
 		}
