@@ -42,6 +42,11 @@ type adminFlags struct {
 // OpenSysroot opens (and unless NoLoad, locks and loads) the sysroot;
 // the returned function releases the lock.
 func (in *Invocation) OpenSysroot(f adminFlags) (*sysroot.Sysroot, func(), error) {
+	if f.Superuser {
+		if err := ensureWritableSysroot(in.sysrootPath()); err != nil {
+			return nil, nil, err
+		}
+	}
 	s, err := sysroot.Open(in.sysrootPath(), hostOptions)
 	if err != nil {
 		return nil, nil, err
