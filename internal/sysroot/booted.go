@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gostree/gostree/internal/bootloader"
+	"github.com/gostree/gostree/internal/gvariant"
 )
 
 // bootedFlagPath is where ostree-prepare-root leaves its mark; error
@@ -97,12 +98,44 @@ func (s *Sysroot) detectBooted(st *unix.Stat_t) error {
 	switch {
 	case err == nil:
 		s.rootIsBooted = uint64(st.Dev) == s.rootDev && st.Ino == s.rootIno
+		// As libostree 2023.6+: the deployment directory's device and
+		// inode recorded by prepare-root identify the booted deployment;
+		// a composefs or overlay root is not that directory, and its
+		// ostree= bootlink is gone after the next bootlinks swap.
+		if dev, ino, ok := backingRootDevIno(s.host.BootedFlag); ok {
+			s.rootDev, s.rootIno = dev, ino
+		}
 	case errors.Is(err, fs.ErrNotExist):
 		s.rootIsBooted = false
 	default:
 		return fmt.Errorf("stat %s: %w", s.host.BootedFlag, err)
 	}
 	return nil
+}
+
+// backingRootDevIno reads backing-root-device-inode from the booted flag
+// file, an a{sv} since libostree 2023.6 (older ones leave it empty).
+func backingRootDevIno(flag string) (uint64, uint64, bool) {
+	b, err := os.ReadFile(flag)
+	if err != nil || len(b) == 0 {
+		return 0, 0, false
+	}
+	v, err := gvariant.Unmarshal(gvariant.MustType("a{sv}"), b)
+	if err != nil {
+		return 0, 0, false
+	}
+	dict, _ := v.([]any)
+	x, ok := gvariant.Lookup(dict, "backing-root-device-inode")
+	if !ok || x.Type.String() != "(tt)" {
+		return 0, 0, false
+	}
+	f, _ := x.Value.([]any)
+	if len(f) != 2 {
+		return 0, 0, false
+	}
+	dev, ok1 := f[0].(uint64)
+	ino, ok2 := f[1].(uint64)
+	return dev, ino, ok1 && ok2
 }
 
 // bootedFromCmdline finds the booted deployment through the ostree=

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
+	"github.com/gostree/gostree/internal/gvariant"
 	"github.com/gostree/gostree/internal/testutil"
 )
 
@@ -225,5 +228,57 @@ func TestNotBooted(t *testing.T) {
 	}
 	if _, err := s.RequireBooted(); err == nil || err.Error() != "Not currently booted into an OSTree system" {
 		t.Errorf("RequireBooted: %v", err)
+	}
+}
+
+// TestBootedFromBackingRoot: on a composefs root, / is neither the
+// deployment directory nor reachable through the ostree= bootlink once
+// the bootlinks were swapped; the device and inode prepare-root records
+// in /run/ostree-booted (backing-root-device-inode) name the deployment.
+func TestBootedFromBackingRoot(t *testing.T) {
+	ref := testutil.ReferenceOstree(t)
+	physical, c1, c2 := newTestSysroot(t, ref)
+	deploy(t, physical, c1)
+	deploy(t, physical, c2)
+	s, err := Open(physical)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	want := s.Deployments[1]
+	var st unix.Stat_t
+	if err := unix.Stat(s.Abs(want.RelPath()), &st); err != nil {
+		t.Fatal(err)
+	}
+	flag, err := gvariant.Marshal(gvariant.MustType("a{sv}"), []any{
+		gvariant.DictEntry{Key: "backing-root-device-inode", Value: gvariant.NewVariant("(tt)", []any{uint64(st.Dev), st.Ino})},
+		gvariant.DictEntry{Key: "composefs", Value: gvariant.NewVariant("b", true)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := t.TempDir()
+	opts := Options{
+		Root:       physical, // the sysroot is /, but / is no deployment
+		BootedFlag: filepath.Join(run, "ostree-booted"),
+		RunDir:     filepath.Join(run, "ostree"),
+		Cmdline:    filepath.Join(run, "cmdline"),
+	}
+	for name, data := range map[string][]byte{opts.BootedFlag: flag, opts.Cmdline: []byte("ostree=/ostree/boot.1/testos/" + strings.Repeat("0", 64) + "/7\n")} {
+		if err := os.WriteFile(name, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err = Open(physical, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !s.Booted.Equal(want) {
+		t.Errorf("Booted = %v, want %s", s.Booted, want.Name())
 	}
 }
