@@ -146,10 +146,11 @@ func TestAdminBootedLifecycle(t *testing.T) {
 		t.Errorf("undeploy booted: %q", errs)
 	}
 
-	// Stage the second commit; status lists it first, marked staged.
+	// Stage the second commit; status lists it first, marked locked as
+	// libostree 2025.2 does (2022.7 said "staged").
 	adminRun(t, "admin", "deploy", sr, "--stage", "--lock-finalization", adminTestRef)
 	status = adminRun(t, "admin", "status", sr)
-	if !strings.HasPrefix(status, "  testos "+w.c2+".0 (staged)\n") || !strings.Contains(status, "* testos "+w.c1+".0\n") {
+	if !strings.HasPrefix(status, "  testos "+w.c2+".0 (finalization locked)\n") || !strings.Contains(status, "* testos "+w.c1+".0\n") {
 		t.Fatalf("status after staging:\n%s", status)
 	}
 	if v := adminRun(t, "admin", "status", "-v", sr); !strings.Contains(v, "    Finalization: locked\n") || !strings.Contains(v, "    Boot serial: 0\n    Options: root=LABEL=MOO ostree=/ostree/boot.1/testos/") {
@@ -164,11 +165,24 @@ func TestAdminBootedLifecycle(t *testing.T) {
 	}
 	// Locked: finalization leaves it alone.
 	adminRun(t, "admin", "finalize-staged", sr)
-	if status = adminRun(t, "admin", "status", sr); !strings.Contains(status, "(staged)") {
+	if status = adminRun(t, "admin", "status", sr); !strings.Contains(status, "(finalization locked)") {
 		t.Fatalf("locked staged deployment finalized:\n%s", status)
 	}
-	if err := os.Remove(filepath.Join(hostOptions.RunDir, "staged-deployment-locked")); err != nil {
-		t.Fatal(err)
+	// admin lock-finalization toggles the lock, the legacy file with it.
+	for _, tc := range []struct{ args, want string }{
+		{"", "Staged deployment is already finalization locked\n"},
+		{"-u", "Staged deployment is now queued to apply on shutdown\n"},
+		{"--unlock", "Staged deployment is already prepared for finalization\n"},
+		{"", "Staged deployment is now finalization locked\n"},
+		{"-u", "Staged deployment is now queued to apply on shutdown\n"},
+	} {
+		args := append([]string{"admin", "lock-finalization", sr}, strings.Fields(tc.args)...)
+		if out := adminRun(t, args...); out != tc.want {
+			t.Errorf("lock-finalization %s said %q, want %q", tc.args, out, tc.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(hostOptions.RunDir, "staged-deployment-locked")); !os.IsNotExist(err) {
+		t.Errorf("legacy lock file after unlocking: %v", err)
 	}
 	adminRun(t, "admin", "finalize-staged", sr)
 	want := "  testos " + w.c2 + ".0 (pending)\n"
