@@ -43,6 +43,48 @@ func writeComposefs(ctx context.Context, r *repo.Repo, c object.Checksum, root s
 	return err
 }
 
+// pendingComposefs is a deployment's image being built beside its
+// checkout, in the repository's tmp directory (same filesystem).
+type pendingComposefs struct {
+	r    *repo.Repo
+	c    object.Checksum
+	tmp  string
+	done chan error
+}
+
+// startComposefs builds d's image with the digests objects already have
+// (the common case); finish redoes it when the config wants them all.
+func startComposefs(ctx context.Context, r *repo.Repo, c object.Checksum, d *Deployment) *pendingComposefs {
+	p := &pendingComposefs{r: r, c: c, done: make(chan error, 1),
+		tmp: filepath.Join(r.Path(), "tmp", fmt.Sprintf("deploy-%s.%d-%s", d.Csum, d.Serial, ComposefsName))}
+	go func() {
+		_, err := cfsostree.CheckoutImage(ctx, r, c, p.tmp, cfsostree.VerityMeasured)
+		p.done <- err
+	}()
+	return p
+}
+
+// finish waits for the image and puts it at root/.ostree.cfs, once the
+// checkout has made root; on error nothing is left in tmp.
+func (p *pendingComposefs) finish(ctx context.Context, root string) error {
+	err := <-p.done
+	defer os.Remove(p.tmp)
+	if _, serr := os.Stat(root); serr != nil {
+		return err // the checkout failed; its error is the one to report
+	}
+	requireVerity, cerr := composefsRequiresVerity(root)
+	if cerr != nil {
+		return fmt.Errorf("Reading composefs config: %w", cerr)
+	}
+	if requireVerity {
+		return writeComposefs(ctx, p.r, p.c, root)
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(p.tmp, filepath.Join(root, ComposefsName))
+}
+
 // composefsRequiresVerity reads [composefs] enabled from the
 // deployment's prepare-root.conf: "verity" and "signed" require it, any
 // other value must be a tristate.

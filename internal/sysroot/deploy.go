@@ -114,10 +114,14 @@ func (s *Sysroot) initDeployment(ctx context.Context, opts DeployOptions) (*Depl
 		}
 	}()
 	crashpoint("deploy-before-checkout")
-	if err := checkout.Checkout(ctx, r, opts.Commit, root, checkout.Options{PassthroughWhiteouts: true}); err != nil {
-		return nil, fmt.Errorf("Checking out deployment tree: %w", err)
+	// The composefs image needs only the repository: it is built while
+	// the tree is checked out, which mostly waits on the kernel.
+	cfs := startComposefs(ctx, r, opts.Commit, d)
+	err = checkout.Checkout(ctx, r, opts.Commit, root, checkout.Options{PassthroughWhiteouts: true})
+	if cerr := cfs.finish(ctx, root); err == nil {
+		err = cerr
 	}
-	if err := writeComposefs(ctx, r, opts.Commit, root); err != nil {
+	if err != nil {
 		return nil, fmt.Errorf("Checking out deployment tree: %w", err)
 	}
 
