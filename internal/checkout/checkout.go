@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gostree/gostree/internal/errdefs"
+	"github.com/gostree/gostree/internal/membudget"
 	"github.com/gostree/gostree/internal/object"
 	"github.com/gostree/gostree/internal/repo"
 )
@@ -64,6 +65,7 @@ type checkouter struct {
 // path that must not exist unless opts.Overwrite allows it. Its parent
 // must exist.
 func Checkout(ctx context.Context, r *repo.Repo, commit object.Checksum, dest string, opts Options) error {
+	membudget.LimitGo(r.Config())
 	root, err := r.CommitRoot(ctx, commit)
 	if err != nil {
 		return err

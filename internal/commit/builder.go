@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/gostree/gostree/internal/membudget"
 	"github.com/gostree/gostree/internal/object"
 	"github.com/gostree/gostree/internal/repo"
 )
@@ -52,6 +53,7 @@ type Builder struct {
 
 	dirmetas map[string]object.Checksum // serialized dirmeta → checksum (walk goroutine only)
 	dirtrees map[object.Checksum][]byte // dirtrees to store (WriteTree)
+	queued   int                        // bytes in dirtrees
 	devino   map[devIno]object.Checksum // --link-checkout-speedup
 	repoDev  uint64
 	noXattrs bool     // core.disable-xattrs
@@ -69,6 +71,7 @@ func NewBuilder(ctx context.Context, txn *repo.Txn, mod *Modifier) *Builder {
 	}
 	b.repoDev, _ = b.repo.Device()
 	b.noXattrs = b.repo.ConfigBool("disable-xattrs", false)
+	membudget.LimitGo(b.repo.Config())
 	return b
 }
 
@@ -190,8 +193,13 @@ func (b *Builder) writeDirMeta(ctx context.Context, fi FileInfo, x object.Xattrs
 	return b.writeMeta(ctx, object.TypeDirMeta, data)
 }
 
+// dirTreeBatch is how many bytes of dirtrees are queued before they are
+// stored: a tree of many files would otherwise hold all its dirtrees at
+// once, next to the tree itself.
+const dirTreeBatch = 4 << 20
+
 // writeDirTree names a dirtree and queues it; flushDirTrees stores the
-// queue in parallel once the whole tree is serialized.
+// queue in parallel, in batches and once the whole tree is serialized.
 func (b *Builder) writeDirTree(ctx context.Context, data []byte) (object.Checksum, error) {
 	c := object.Sum(data)
 	b.mu.Lock()
@@ -201,7 +209,13 @@ func (b *Builder) writeDirTree(ctx context.Context, data []byte) (object.Checksu
 	if b.dirtrees == nil {
 		b.dirtrees = map[object.Checksum][]byte{}
 	}
-	b.dirtrees[c] = data
+	if _, ok := b.dirtrees[c]; !ok {
+		b.dirtrees[c] = data
+		b.queued += len(data)
+	}
+	if b.queued >= dirTreeBatch {
+		return c, b.flushDirTrees(ctx)
+	}
 	return c, nil
 }
 
@@ -212,7 +226,7 @@ func (b *Builder) flushDirTrees(ctx context.Context) error {
 	for c, data := range b.dirtrees {
 		g.Go(func() error { return b.txn.WriteMetadataAs(gctx, c, object.TypeDirTree, data) })
 	}
-	b.dirtrees = nil
+	b.dirtrees, b.queued = nil, 0
 	return g.Wait()
 }
 

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/gostree/gostree/internal/errdefs"
+	"github.com/gostree/gostree/internal/membudget"
 	"github.com/gostree/gostree/internal/object"
 	"github.com/gostree/gostree/internal/repo"
 	"github.com/gostree/gostree/internal/traverse"
@@ -86,6 +87,7 @@ type checker struct {
 // Run verifies r. Errors that end the run early, and the final verdict
 // on a damaged repository, are returned with the reference's wording.
 func Run(ctx context.Context, r *repo.Repo, opts Options, rep Reporter) (Result, error) {
+	membudget.LimitGo(r.Config())
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = runtime.NumCPU()
 	}
@@ -383,7 +385,7 @@ func joinChecksums(cs []object.Checksum) string {
 // verifyReachable walks the complete commits and verifies every object
 // they reach, in parallel.
 func (c *checker) verifyReachable(ctx context.Context, roots []traverse.Root) error {
-	w := traverse.New(c.r, traverse.Options{Parents: true, Tolerant: true, Concurrency: c.opts.Concurrency})
+	w := traverse.New(c.r, traverse.Options{Tolerant: true, Concurrency: c.opts.Concurrency})
 	if err := w.Walk(ctx, roots); err != nil {
 		var me *traverse.MissingError
 		if errors.As(err, &me) {
@@ -411,6 +413,7 @@ func (c *checker) verifyReachable(ctx context.Context, roots []traverse.Root) er
 	// A fixed pool of workers: a goroutine per object would grow a fresh
 	// stack for every one.
 	g, gctx := errgroup.WithContext(ctx)
+	commitsOf := c.parentIndex(gctx, roots)
 	work := make(chan object.Name, 256)
 	done := 0
 	for i := 0; i < c.opts.Concurrency; i++ {
@@ -422,7 +425,10 @@ func (c *checker) verifyReachable(ctx context.Context, roots []traverse.Root) er
 				}
 				var commits []object.Checksum
 				if err != nil {
-					commits = w.Commits(n)
+					var perr error
+					if commits, perr = commitsOf(n); perr != nil {
+						return perr
+					}
 				}
 				if err := c.checkObject(gctx, n, err, commits); err != nil {
 					return err
@@ -447,4 +453,25 @@ func (c *checker) verifyReachable(ctx context.Context, roots []traverse.Root) er
 		return nil
 	})
 	return g.Wait()
+}
+
+// parentIndex returns a function naming the commits that reach an
+// object. Which objects reference which is only needed to report a
+// missing or corrupt object, and recording it for every object would
+// cost more memory than the rest of the walk: it is walked again, once,
+// when the first problem turns up, before anything is deleted.
+func (c *checker) parentIndex(ctx context.Context, roots []traverse.Root) func(object.Name) ([]object.Checksum, error) {
+	var once sync.Once
+	var w *traverse.Walker
+	var err error
+	return func(n object.Name) ([]object.Checksum, error) {
+		once.Do(func() {
+			w = traverse.New(c.r, traverse.Options{Parents: true, Tolerant: true, Concurrency: c.opts.Concurrency})
+			err = w.Walk(ctx, roots)
+		})
+		if err != nil {
+			return nil, err
+		}
+		return w.Commits(n), nil
+	}
 }

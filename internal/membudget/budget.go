@@ -95,3 +95,14 @@ func SetGoLimit(budget int64) {
 	}
 	debug.SetMemoryLimit(budget)
 }
+
+// LimitGo sets the Go soft memory limit (SetGoLimit) to the budget of a
+// repository's config. An invalid core.memory-budget counts as unset
+// here; the operations that size work by the budget report it.
+func LimitGo(c Config) {
+	b, err := FromConfig(c)
+	if err != nil {
+		b = Auto()
+	}
+	SetGoLimit(b)
+}

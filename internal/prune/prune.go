@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gostree/gostree/internal/errdefs"
+	"github.com/gostree/gostree/internal/membudget"
 	"github.com/gostree/gostree/internal/object"
 	"github.com/gostree/gostree/internal/repo"
 	"github.com/gostree/gostree/internal/traverse"
@@ -60,6 +61,7 @@ type Result struct {
 // Prune deletes unreachable objects from r under the exclusive repo
 // lock.
 func Prune(ctx context.Context, r *repo.Repo, opts Options) (Result, error) {
+	membudget.LimitGo(r.Config())
 	unlock, err := r.Lock(ctx, true)
 	if err != nil {
 		return Result{}, err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gostree/gostree/internal/errdefs"
 	"github.com/gostree/gostree/internal/fsck"
+	"github.com/gostree/gostree/internal/membudget"
 	"github.com/gostree/gostree/internal/object"
 	"github.com/gostree/gostree/internal/ref"
 	"github.com/gostree/gostree/internal/repo"
@@ -143,6 +144,7 @@ type puller struct {
 // Pull copies the requested refs' commits, to the requested depth, and
 // the objects they need from src into dst, then updates the refs.
 func Pull(ctx context.Context, dst *repo.Repo, src Source, opts Options) (Stats, error) {
+	membudget.LimitGo(dst.Config())
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = runtime.NumCPU()
 	}
