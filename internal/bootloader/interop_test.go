@@ -91,6 +91,7 @@ func TestBackendsMatchReference(t *testing.T) {
 	// The reference (2022.7) names entries ostree-N-STATEROOT.conf; so
 	// does gostree under libostree's switch for the pre-2024.5 naming.
 	t.Setenv("OSTREE_SYSROOT_OPTS", "bootloader-naming-1")
+	t.Setenv("GOSTREE_LIBOSTREE_COMPAT", "2022.7") // and its entries lack aboot keys
 	base := baseSysroot(t, ref)
 	gen := filepath.Join(t.TempDir(), "generator")
 	write(t, gen, generator)

@@ -15,6 +15,11 @@ type GlobalOpts struct {
 	// "ostree-N.conf": GRUB's blscfg sorts by file name and ignores the
 	// version field, so the stateroot in the name reordered the menu.
 	OldEntryNames bool
+	// Compat2022 keeps libostree 2022.7's output where 2025.2 changed it
+	// and nothing else tells them apart (GOSTREE_LIBOSTREE_COMPAT=2022.7;
+	// docs/conformance-2025.md lists the cases): here, BLS entries
+	// without the aboot and abootcfg keys.
+	Compat2022 bool
 }
 
 // globalOptsFromEnv parses OSTREE_SYSROOT_OPTS (comma, colon, semicolon or
@@ -28,6 +33,7 @@ func globalOptsFromEnv() GlobalOpts {
 			o.OldEntryNames = true
 		}
 	}
+	o.Compat2022 = os.Getenv("GOSTREE_LIBOSTREE_COMPAT") == "2022.7"
 	return o
 }
 

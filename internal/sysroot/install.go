@@ -43,6 +43,7 @@ func (s *Sysroot) installKernel(ctx context.Context, bv int, d *Deployment, n in
 		{kl.Initramfs, kl.InitramfsName},
 		{kl.Devicetree, kl.DevicetreeName},
 		{kl.HMAC, kl.HMACName},
+		{kl.Aboot, kl.AbootName},
 	} {
 		if f[0] == "" || f[1] == "" {
 			continue
@@ -106,6 +107,18 @@ func (s *Sysroot) installKernel(ctx context.Context, bv int, d *Deployment, n in
 	}
 	kargs.Replace(fmt.Sprintf("ostree=/ostree/boot.%d/%s/%s/%d", bv, d.Stateroot, d.BootCsum, d.BootSerial))
 	bc.Set("options", kargs.String())
+	if !s.Opts.Compat2022 {
+		// libostree 2025 names the Android boot image and its config in
+		// every entry: the installed copy, else where the deployment
+		// would hold one.
+		dep := "/" + d.RelPath()
+		aboot := dep + "/usr/lib/ostree-boot/aboot.img"
+		if kl.AbootName != "" {
+			aboot = "/" + bootcsumDir + "/" + kl.AbootName
+		}
+		bc.Set("aboot", aboot)
+		bc.Set("abootcfg", dep+"/usr/lib/ostree-boot/aboot.cfg")
+	}
 	if d.Index != 0 {
 		r, err := s.Repo(ctx)
 		if err != nil {

@@ -38,6 +38,7 @@ func TestInteropSequences(t *testing.T) {
 	// The reference (2022.7) names entries ostree-N-STATEROOT.conf, as
 	// gostree does under libostree's switch for that naming.
 	t.Setenv("OSTREE_SYSROOT_OPTS", "bootloader-naming-1")
+	t.Setenv("GOSTREE_LIBOSTREE_COMPAT", "2022.7") // and its entries lack aboot keys
 
 	// The remote: an archive repo holding three builds on testos/main
 	// (c1 and c2 share a kernel), and testos/other.

@@ -30,7 +30,10 @@ type KernelLayout struct {
 	// Devicetree is a file (DevicetreeName set) or, with DevicetreeName
 	// empty, the dtb directory installed whole.
 	Devicetree, DevicetreeName string
-	BootCsum                   string
+	// Aboot is an Android boot image (aboot.img beside the kernel, libostree
+	// 2023.8+), installed as AbootName; not part of the boot checksum.
+	Aboot, AbootName string
+	BootCsum         string
 }
 
 // FindKernel locates the kernel in the deployment tree at root, as
@@ -135,6 +138,9 @@ func kernelFromModules(root string, skipDTB, withCsum bool) (*KernelLayout, erro
 			l.Initramfs, l.InitramfsName = name, "initramfs-"+kver+".img"
 			break
 		}
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "aboot.img")); err == nil && fi.Mode().IsRegular() {
+		l.Aboot, l.AbootName = "aboot.img", "aboot-"+kver+".img"
 	}
 	if !skipDTB {
 		ok, err := hashFile(h, filepath.Join(dir, "devicetree"))
