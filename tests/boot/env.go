@@ -14,7 +14,7 @@ import (
 // installs them.
 var Tools = []string{
 	"qemu-system-x86_64", "busybox", "apt-get", "apt-cache", "dpkg-deb", "tar",
-	"xz", "cpio", "gzip", "mkfs.ext4", "e2fsck", "debugfs", "grub-mkrescue",
+	"xz", "cpio", "gzip", "mkfs.ext4", "e2fsck", "debugfs", "dumpe2fs", "grub-mkrescue",
 	"grub-editenv", "xorriso", "mount", "umount", "go",
 }
 

@@ -26,6 +26,26 @@ type guest struct {
 
 const guestRef = "os/x86_64"
 
+// chain runs the scenarios of one disk in order as subtests: each starts
+// from the state the previous one left, so after a failure the rest fail
+// as not run.
+type chain struct {
+	t  *testing.T
+	ok bool
+}
+
+func newChain(t *testing.T) *chain { return &chain{t: t, ok: true} }
+
+func (c *chain) step(name string, f func(t *testing.T)) {
+	if !c.ok {
+		c.t.Run(name, func(t *testing.T) { t.Fatal("not run: an earlier scenario on this disk failed") })
+		return
+	}
+	s := time.Now()
+	c.ok = c.t.Run(name, f)
+	c.t.Logf("%s: %.1fs", name, time.Since(s).Seconds())
+}
+
 // appScript is the application under /var: it appends the booted version
 // to its data file and prints the history.
 const appScript = `#!/bin/sh

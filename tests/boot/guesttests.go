@@ -38,18 +38,59 @@ type GuestResult struct {
 	Output string // its console lines
 }
 
-// guestInit is the /init of the test guest: modules, the tests disk (vda)
-// read-only at /mnt, a tmpfs /tmp, then /mnt/run-tests.sh, then poweroff.
-const guestInit = `#!/bin/busybox sh
+// scriptInit is the /init of BootScript's guests: modules, /proc, /sys,
+// /dev, a tmpfs /tmp, then the script, then poweroff.
+const scriptInit = `#!/bin/busybox sh
 /bin/busybox --install -s /bin
 export PATH=/bin
-mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev; mount -t tmpfs tmp /tmp
+mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev; mount -t tmpfs tmp /tmp; mount -t tmpfs run /run
 for m in $MODULES; do insmod /lib/modules/$m.ko || echo "guest: insmod $m failed"; done
 i=0; while [ ! -b /dev/vda ]; do i=$((i+1)); [ $i -gt 100 ] && break; sleep 0.1; done
-mkdir -p /mnt; mount -t ext4 -o ro /dev/vda /mnt || echo "GUEST-FAIL: mount /dev/vda"
 echo "GUEST-KERNEL release=$(uname -r) ext4-verity=$([ -e /sys/fs/ext4/features/verity ] && echo yes || echo no)"
+`
+
+// ScriptOptions describe a guest booted straight into a busybox initramfs
+// (qemu -kernel, no firmware menu or GRUB) that runs a shell script.
+type ScriptOptions struct {
+	Kernel    *Kernel
+	Dir       string            // scratch directory for the initramfs and the console log
+	Name      string            // names the initramfs and console log files
+	Script    string            // busybox sh, run as PID 1 after scriptInit's setup; poweroff follows
+	Files     map[string]string // more initramfs files: path -> host path (e.g. /bin/gostree)
+	Disks     []string          // virtio disks vda, vdb, ...
+	MemoryMiB int               // 768 when zero
+}
+
+// BootScript boots o's guest and waits until it powers off (GUEST-DONE is
+// printed first), returning the run.
+func BootScript(ctx context.Context, o ScriptOptions, timeout time.Duration) (*Run, error) {
+	initrd := filepath.Join(o.Dir, o.Name+"-initramfs.img")
+	script := scriptInit + o.Script + "\necho GUEST-DONE; sync; poweroff -f\n"
+	if err := BuildInitramfs(ctx, InitramfsOptions{Kernel: o.Kernel, Init: script, Files: o.Files}, initrd); err != nil {
+		return nil, err
+	}
+	mem := o.MemoryMiB
+	if mem == 0 {
+		mem = 768
+	}
+	m := &Machine{Kernel: o.Kernel.Vmlinuz, Initrd: initrd, Append: "console=ttyS0 quiet panic=-1",
+		Disks: o.Disks, MemoryMiB: mem, ConsoleLog: filepath.Join(o.Dir, o.Name+".console.log"), Extra: []string{"-no-reboot"}}
+	r, err := m.Start(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Wait(timeout); err != nil {
+		return r, err
+	}
+	if !r.Contains("GUEST-DONE") {
+		return r, fmt.Errorf("%s: the guest stopped before its script ended; console tail:\n%s", o.Name, r.Tail(40))
+	}
+	return r, nil
+}
+
+// guestTestsScript runs /mnt/run-tests.sh from the tests disk.
+const guestTestsScript = `mkdir -p /mnt; mount -t ext4 -o ro /dev/vda /mnt || echo "GUEST-FAIL: mount /dev/vda"
 [ -f /mnt/run-tests.sh ] && . /mnt/run-tests.sh
-echo GUEST-DONE; sync; poweroff -f
 `
 
 var guestEndRe = regexp.MustCompile(`^GUEST-TEST-END (\S+) rc=(\d+)`)
@@ -100,21 +141,11 @@ func RunGuestTests(ctx context.Context, o GuestTestsOptions, timeout time.Durati
 	if err := MakeDisk(ctx, stage, disk, "gtests", "400M"); err != nil {
 		return nil, nil, err
 	}
-	initrd := filepath.Join(o.Dir, "guest-initramfs.img")
-	if err := BuildInitramfs(ctx, InitramfsOptions{Kernel: o.Kernel, Init: guestInit}, initrd); err != nil {
-		return nil, nil, err
+	r, werr := BootScript(ctx, ScriptOptions{Kernel: o.Kernel, Dir: o.Dir, Name: "guest-tests", Script: guestTestsScript,
+		Disks: []string{disk}, MemoryMiB: o.MemoryMiB}, timeout)
+	if r == nil {
+		return nil, nil, werr
 	}
-	mem := o.MemoryMiB
-	if mem == 0 {
-		mem = 768
-	}
-	m := &Machine{Kernel: o.Kernel.Vmlinuz, Initrd: initrd, Append: "console=ttyS0 quiet panic=-1",
-		Disks: []string{disk}, MemoryMiB: mem, ConsoleLog: filepath.Join(o.Dir, "guest-tests.console.log"), Extra: []string{"-no-reboot"}}
-	r, err := m.Start(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	werr := r.Wait(timeout)
 	res := map[string]GuestResult{}
 	var cur []string
 	name := ""

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 )
@@ -76,4 +77,91 @@ func GrubEnv(ctx context.Context, img string) (map[string]string, error) {
 func RemoveTree(dir string) error {
 	exec.Command("chattr", "-R", "-f", "-i", dir).Run() // best effort; RemoveAll reports what remains
 	return os.RemoveAll(dir)
+}
+
+// OverwriteFileByte flips the byte at offset 100 of the nth filesystem
+// block of path (absolute, inside the image) in an unmounted ext4 image,
+// under the filesystem (located with debugfs): fs-verity must catch it.
+func OverwriteFileByte(ctx context.Context, img, path string, n int) error {
+	out, err := run(ctx, "", "debugfs", "-R", "blocks "+path, img)
+	if err != nil {
+		return err
+	}
+	blocks := strings.Fields(out)
+	if len(blocks) <= n {
+		return fmt.Errorf("debugfs lists %d blocks for %s: %q", len(blocks), path, out)
+	}
+	blk, err := strconv.ParseInt(blocks[n], 10, 64)
+	if err != nil {
+		return fmt.Errorf("debugfs block %q: %w", blocks[n], err)
+	}
+	bs, err := blockSize(ctx, img)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(img, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	b := make([]byte, 1)
+	off := blk*bs + 100
+	if _, err := f.ReadAt(b, off); err != nil {
+		return err
+	}
+	b[0] ^= 0xff
+	if _, err := f.WriteAt(b, off); err != nil {
+		return err
+	}
+	return f.Sync()
+}
+
+// blockSize is the block size of an ext4 image.
+func blockSize(ctx context.Context, img string) (int64, error) {
+	out, err := run(ctx, "", "dumpe2fs", "-h", img)
+	if err != nil {
+		return 0, err
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if v, ok := strings.CutPrefix(l, "Block size:"); ok {
+			return strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("dumpe2fs -h %s: no block size", img)
+}
+
+// Relink makes dst (absolute, inside an unmounted ext4 image) name the
+// inode of src, as a swap of one file for another under the filesystem
+// would: debugfs unlinks dst and links src there; Fsck then fixes the
+// link counts.
+func Relink(ctx context.Context, img, src, dst string) error {
+	if _, err := run(ctx, "", "debugfs", "-w", "-R", "unlink "+dst, img); err != nil {
+		return err
+	}
+	if _, err := run(ctx, "", "debugfs", "-w", "-R", "link "+src+" "+dst, img); err != nil {
+		return err
+	}
+	if _, err := Fsck(ctx, img); err != nil {
+		return err
+	}
+	a, err := inodeOf(ctx, img, src)
+	if err != nil {
+		return err
+	}
+	if b, err := inodeOf(ctx, img, dst); err != nil || a != b {
+		return fmt.Errorf("relink %s to %s: inode %s, want %s (%v)", dst, src, b, a, err)
+	}
+	return nil
+}
+
+// inodeOf is the inode number of path in an ext4 image.
+func inodeOf(ctx context.Context, img, path string) (string, error) {
+	out, err := run(ctx, "", "debugfs", "-R", "stat "+path, img)
+	if err != nil {
+		return "", err
+	}
+	if f := strings.Fields(out); len(f) > 1 && f[0] == "Inode:" {
+		return f[1], nil
+	}
+	return "", fmt.Errorf("debugfs stat %s: %q", path, tail(out, 2))
 }

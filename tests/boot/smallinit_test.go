@@ -42,16 +42,7 @@ func TestSmallInit(t *testing.T) {
 	k := sharedKit(t)
 	t0 := time.Now()
 	g := newGuest(t, k, "smallinit", OSVersion{Version: "v1", Files: greenboot(okConf, okCheck, redD, greenD)})
-	ok := true
-	step := func(name string, f func(t *testing.T)) {
-		if !ok {
-			t.Run(name, func(t *testing.T) { t.Fatal("not run: an earlier scenario on this disk failed") })
-			return
-		}
-		s := time.Now()
-		ok = t.Run(name, f)
-		t.Logf("%s: %.1fs", name, time.Since(s).Seconds())
-	}
+	step := newChain(t).step
 	step("a_boot_v1", func(t *testing.T) { scenarioBootV1(t, g) })
 	step("b_failed_check_rolls_back", func(t *testing.T) { scenarioFailedCheck(t, g) })
 	step("h_var_app_across_upgrade_and_rollback", func(t *testing.T) { scenarioVarApp(t, g) })

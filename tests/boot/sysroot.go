@@ -18,14 +18,16 @@ func (g Gostree) Run(ctx context.Context, args ...string) (string, error) {
 
 // Commit commits tree to branch of repo (creating an archive repo when
 // missing) with version as the commit's version, and returns the checksum.
-func (g Gostree) Commit(ctx context.Context, repo, branch, tree, version string) (string, error) {
+// extra are more commit options (e.g. --generate-composefs-metadata).
+func (g Gostree) Commit(ctx context.Context, repo, branch, tree, version string, extra ...string) (string, error) {
 	if _, err := os.Stat(filepath.Join(repo, "config")); err != nil {
 		if _, err := g.Run(ctx, "init", "--repo="+repo, "--mode=archive"); err != nil {
 			return "", err
 		}
 	}
-	out, err := g.Run(ctx, "commit", "--repo="+repo, "--branch="+branch, "--subject="+version,
-		"--add-metadata-string=version="+version, "--bootable", "--tree=dir="+tree)
+	args := []string{"commit", "--repo=" + repo, "--branch=" + branch, "--subject=" + version,
+		"--add-metadata-string=version=" + version, "--bootable", "--tree=dir=" + tree}
+	out, err := g.Run(ctx, append(args, extra...)...)
 	return strings.TrimSpace(out), err
 }
 
@@ -38,6 +40,11 @@ type SysrootOptions struct {
 	Remote    string   // "updates" when empty
 	RemoteURL string   // "file:///run/updates/repo" when empty
 	Kargs     []string // kernel arguments of the deployment
+	// RepoConfig are `config set` pairs for the system repo (e.g.
+	// ex-integrity.fsverity=yes), set before the pull.
+	RepoConfig [][2]string
+	// NoDeploy stops before the pull and the deployment: a guest does them.
+	NoDeploy bool
 }
 
 func (o *SysrootOptions) defaults() {
@@ -61,7 +68,7 @@ func (o *SysrootOptions) defaults() {
 var DefaultKargs = []string{"root=/dev/vda", "rw", "console=ttyS0", "quiet", "panic=5", "init=" + TestInitPath}
 
 // MakeSysroot creates a sysroot in dir (init-fs, os-init, the remote) and
-// deploys Ref from buildRepo with the grub2 backend and grubenv boot
+// (unless NoDeploy) deploys Ref from buildRepo with the grub2 backend and grubenv boot
 // counting on (boot/grub/grub.cfg -> ../loader/grub.cfg, boot/grub/grubenv).
 func MakeSysroot(ctx context.Context, g Gostree, dir, buildRepo string, o SysrootOptions) error {
 	o.defaults()
@@ -73,7 +80,12 @@ func MakeSysroot(ctx context.Context, g Gostree, dir, buildRepo string, o Sysroo
 		{"admin", "init-fs", dir},
 		{"admin", "os-init", "--sysroot=" + dir, o.Stateroot},
 		{"remote", "add", "--repo=" + repo, "--no-gpg-verify", o.Remote, o.RemoteURL},
-		{"pull-local", "--repo=" + repo, "--remote=" + o.Remote, buildRepo, o.Ref},
+	}
+	for _, kv := range o.RepoConfig {
+		steps = append(steps, []string{"config", "--repo=" + repo, "set", kv[0], kv[1]})
+	}
+	if !o.NoDeploy {
+		steps = append(steps, []string{"pull-local", "--repo=" + repo, "--remote=" + o.Remote, buildRepo, o.Ref})
 	}
 	for _, s := range steps {
 		if _, err := g.Run(ctx, s...); err != nil {
@@ -88,6 +100,9 @@ func MakeSysroot(ctx context.Context, g Gostree, dir, buildRepo string, o Sysroo
 	}
 	if _, err := run(ctx, "", "grub-editenv", filepath.Join(dir, "boot", "grub", "grubenv"), "create"); err != nil {
 		return err
+	}
+	if o.NoDeploy {
+		return nil
 	}
 	args := []string{"admin", "deploy", "--sysroot=" + dir, "--os=" + o.Stateroot, "--karg-none"}
 	for _, k := range o.Kargs {
@@ -117,12 +132,14 @@ func MakeUpdatesDir(ctx context.Context, g Gostree, dir, buildRepo, ref, actions
 }
 
 // MakeDisk makes an ext4 image of size (mkfs.ext4 syntax, e.g. "600M")
-// labelled label holding a copy of src. Needs root to keep owners.
-func MakeDisk(ctx context.Context, src, img, label, size string) error {
+// labelled label holding a copy of src, with more mkfs.ext4 options
+// (e.g. "-O", "verity") if given. Needs root to keep owners.
+func MakeDisk(ctx context.Context, src, img, label, size string, mkfsArgs ...string) error {
 	if err := os.Remove(img); err != nil && !os.IsNotExist(err) {
 		return err
 	}
-	_, err := run(ctx, "", "mkfs.ext4", "-q", "-F", "-L", label, "-d", src, img, size)
+	args := append([]string{"-q", "-F", "-L", label, "-d", src}, mkfsArgs...)
+	_, err := run(ctx, "", "mkfs.ext4", append(args, img, size)...)
 	if err != nil {
 		return fmt.Errorf("disk image %s from %s: %w", img, src, err)
 	}
