@@ -169,20 +169,30 @@ func TestFromConfig(t *testing.T) {
 
 func TestSetGoLimit(t *testing.T) {
 	t.Setenv("GOMEMLIMIT", "")
+	t.Setenv("GOGC", "")
 	old := debug.SetMemoryLimit(math.MaxInt64)
 	defer debug.SetMemoryLimit(old)
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
 	SetGoLimit(100 << 20)
 	if got := debug.SetMemoryLimit(-1); got != 100<<20 {
 		t.Fatalf("limit: got %d", got)
+	}
+	if got := debug.SetGCPercent(100); got != gcPercent {
+		t.Fatalf("GC percent: got %d", got)
 	}
 	SetGoLimit(200 << 20) // an existing limit stays
 	if got := debug.SetMemoryLimit(-1); got != 100<<20 {
 		t.Fatalf("an existing limit was replaced: got %d", got)
 	}
 	debug.SetMemoryLimit(math.MaxInt64)
+	debug.SetGCPercent(100)
 	t.Setenv("GOMEMLIMIT", "1GiB") // the user's word wins
+	t.Setenv("GOGC", "200")
 	SetGoLimit(100 << 20)
 	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
 		t.Fatalf("GOMEMLIMIT was overridden: got %d", got)
+	}
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Fatalf("GOGC was overridden: GC percent %d", got)
 	}
 }
