@@ -47,6 +47,9 @@ for kind in commit commit-cfs; do
 		rm -rf "$W/r$i"
 	done | median | sed "s/^/$kind seconds: /"
 done
+# Deploys alternate run by run: gostree (with .ostree.cfs), gostree without composefs
+# (GOSTREE_LIBOSTREE_COMPAT=2022.7: no image, as in a release without composefs), and the
+# reference 2022.7; medians of the times and of the pairwise ratios.
 for tool in gostree reference; do
 	bin=$G; [[ $tool == reference ]] && bin=$REF
 	s=$W/sysroot-$tool
@@ -54,9 +57,20 @@ for tool in gostree reference; do
 	"$bin" admin init-fs "$s" >/dev/null
 	"$bin" admin os-init --sysroot="$s" bench >/dev/null
 	"$bin" --repo="$s/ostree/repo" pull-local "$W/repo" a >/dev/null
-	for i in $(seq "$RUNS"); do
-		cp -a "$s" "$s.$i"
-		secs "$bin" admin deploy --sysroot="$s.$i" --os=bench --karg=root=LABEL=x a
-		chattr -R -i "$s.$i" 2>/dev/null || true; rm -rf "$s.$i"
-	done | median | sed "s/^/deploy-$tool seconds: /"
 done
+deploy() { # deploy TOOL [ENV...]: seconds for one deploy into a copy of TOOL's sysroot
+	local tool=$1 bin=$G d; shift
+	[[ $tool == reference ]] && bin=$REF
+	d=$W/run; rm -rf "$d"; cp -a "$W/sysroot-$tool" "$d"
+	secs env "$@" "$bin" admin deploy --sysroot="$d" --os=bench --karg=root=LABEL=x a
+	chattr -R -i "$d" 2>/dev/null || true; rm -rf "$d"
+}
+for _ in $(seq "$RUNS"); do
+	echo "$(deploy gostree) $(deploy gostree GOSTREE_LIBOSTREE_COMPAT=2022.7) $(deploy reference)"
+done >"$W/deploys"
+col() { awk -v c="$1" '{print $c}' "$W/deploys" | median; }
+echo "deploy-gostree seconds: $(col 1)"
+echo "deploy-gostree-nocomposefs seconds: $(col 2)"
+echo "deploy-reference seconds: $(col 3)"
+echo "deploy gostree/reference (median of pairwise ratios): $(awk '{printf "%.2f\n", $1/$3}' "$W/deploys" | median)"
+echo "deploy composefs overhead (median of pairwise ratios with/without): $(awk '{printf "%.2f\n", $1/$2}' "$W/deploys" | median)"

@@ -116,10 +116,17 @@ func (s *Sysroot) initDeployment(ctx context.Context, opts DeployOptions) (*Depl
 	crashpoint("deploy-before-checkout")
 	// The composefs image needs only the repository: it is built while
 	// the tree is checked out, which mostly waits on the kernel.
-	cfs := startComposefs(ctx, r, opts.Commit, d)
+	// Under 2022.7 compatibility (a release without composefs) there is
+	// no image.
+	var cfs *pendingComposefs
+	if !s.Opts.Compat2022 {
+		cfs = startComposefs(ctx, r, opts.Commit, d)
+	}
 	err = checkout.Checkout(ctx, r, opts.Commit, root, checkout.Options{PassthroughWhiteouts: true})
-	if cerr := cfs.finish(ctx, root); err == nil {
-		err = cerr
+	if cfs != nil {
+		if cerr := cfs.finish(ctx, root); err == nil {
+			err = cerr
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("Checking out deployment tree: %w", err)

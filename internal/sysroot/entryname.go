@@ -17,8 +17,8 @@ type GlobalOpts struct {
 	OldEntryNames bool
 	// Compat2022 keeps libostree 2022.7's output where 2025.2 changed it
 	// and nothing else tells them apart (GOSTREE_LIBOSTREE_COMPAT=2022.7;
-	// docs/conformance-2025.md lists the cases): here, BLS entries
-	// without the aboot and abootcfg keys.
+	// docs/conformance-2025.md lists the cases): BLS entries without
+	// the aboot and abootcfg keys, deployments without .ostree.cfs.
 	Compat2022 bool
 }
 
