@@ -13,7 +13,7 @@ import (
 const (
 	// Default is the budget without a configured size or cgroup limit:
 	// about what libostree needs to apply a delta of 32 MiB parts.
-	Default int64 = 48 << 20
+	Default int64 = 40 << 20
 	// Min is the smallest budget a cgroup limit yields.
 	Min int64 = 16 << 20
 	// ConfigKey is the key of the repository config's [core] group that
