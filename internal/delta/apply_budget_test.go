@@ -2,7 +2,6 @@ package delta
 
 import (
 	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -104,6 +103,28 @@ func applyBudget(t *testing.T, dir string, budget int64) (string, []object.Name)
 	ctx := context.Background()
 	dst := filepath.Join(t.TempDir(), "dst")
 	ostreeRef(t, dst, "init", "--mode=bare-user")
+	done := 0
+	err := applyDirWith(t, dst, dir, ApplyOptions{MemoryBudget: budget, PartDone: func(int, bool) { done++ }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if parts := countParts(t, dir); parts < 3 || done != parts {
+		t.Errorf("%d parts done of %d; want several", done, parts)
+	}
+	r, err := repo.Open(ctx, dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []object.Name
+	if err := r.ListObjects(ctx, func(n object.Name) error { names = append(names, n); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(names, func(a, b object.Name) int { return strings.Compare(a.String(), b.String()) })
+	return dst, names
+}
+
+func countParts(t *testing.T, dir string) int {
+	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(dir, "superblock"))
 	if err != nil {
 		t.Fatal(err)
@@ -112,41 +133,7 @@ func applyBudget(t *testing.T, dir string, budget int64) (string, []object.Name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sb.Parts) < 3 {
-		t.Fatalf("the delta has %d parts, want several", len(sb.Parts))
-	}
-	r, err := repo.Open(ctx, dst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	txn, err := r.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer txn.Abort()
-	done := 0
-	err = Apply(ctx, txn, sb, ApplyOptions{
-		MemoryBudget: budget,
-		OpenPart: func(_ context.Context, i int) (io.ReadCloser, error) {
-			return os.Open(filepath.Join(dir, strconv.Itoa(i)))
-		},
-		PartDone: func(int, bool) { done++ },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := txn.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if done != len(sb.Parts) {
-		t.Errorf("%d parts done of %d", done, len(sb.Parts))
-	}
-	var names []object.Name
-	if err := r.ListObjects(ctx, func(n object.Name) error { names = append(names, n); return nil }); err != nil {
-		t.Fatal(err)
-	}
-	slices.SortFunc(names, func(a, b object.Name) int { return strings.Compare(a.String(), b.String()) })
-	return dst, names
+	return len(sb.Parts)
 }
 
 // A budget far below one part applies the parts one at a time and

@@ -17,6 +17,12 @@ import (
 // repository at dst the way static-delta apply-offline does.
 func applyDir(t testing.TB, dst, dir string) error {
 	t.Helper()
+	return applyDirWith(t, dst, dir, ApplyOptions{})
+}
+
+// applyDirWith is applyDir with options; OpenPart is set here.
+func applyDirWith(t testing.TB, dst, dir string, opts ApplyOptions) error {
+	t.Helper()
 	ctx := context.Background()
 	raw, err := os.ReadFile(filepath.Join(dir, "superblock"))
 	if err != nil {
@@ -35,9 +41,10 @@ func applyDir(t testing.TB, dst, dir string) error {
 		t.Fatal(err)
 	}
 	defer txn.Abort()
-	err = Apply(ctx, txn, sb, ApplyOptions{OpenPart: func(_ context.Context, i int) (io.ReadCloser, error) {
+	opts.OpenPart = func(_ context.Context, i int) (io.ReadCloser, error) {
 		return os.Open(filepath.Join(dir, strconv.Itoa(i)))
-	}})
+	}
+	err = Apply(ctx, txn, sb, opts)
 	if err != nil {
 		return err
 	}
