@@ -7,11 +7,6 @@ import (
 	"github.com/gostree/gostree/internal/sysroot"
 )
 
-// adminSetups holds the `ostree admin` subcommands by name; each
-// cmd_admin_*.go file registers its own in init, so that adding one does
-// not touch the shared command table.
-var adminSetups = map[string]func(*Invocation) func([]string) error{}
-
 // hostOptions are the running system's paths the sysroot consults; tests
 // point them at a simulated booted host.
 var hostOptions sysroot.Options

@@ -9,8 +9,6 @@ import (
 	"github.com/gostree/gostree/internal/sysroot"
 )
 
-func init() { adminSetups["deploy"] = setupAdminDeploy }
-
 // deployFlags are the options of `admin deploy`.
 type deployFlags struct {
 	osname, stateroot, originFile                         string

@@ -9,8 +9,6 @@ import (
 	"github.com/gostree/gostree/internal/bootloader"
 )
 
-func init() { adminSetups["grub2-generate"] = setupAdminGrub2Generate }
-
 // setupAdminGrub2Generate is `ostree admin instutil grub2-generate
 // [BOOTVERSION]`, which grub's ostree hook (run by grub-mkconfig, which
 // the grub2 backend runs) calls to print the menu entries for the BLS

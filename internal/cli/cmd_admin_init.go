@@ -6,12 +6,6 @@ import (
 	"github.com/gostree/gostree/internal/sysroot"
 )
 
-func init() {
-	adminSetups["init-fs"] = setupAdminInitFS
-	adminSetups["os-init"] = setupAdminOSInit
-	adminSetups["stateroot-init"] = setupAdminOSInit
-}
-
 // setupAdminInitFS is `ostree admin init-fs PATH`.
 func setupAdminInitFS(in *Invocation) func([]string) error {
 	var modern bool

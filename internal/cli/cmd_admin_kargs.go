@@ -6,11 +6,6 @@ import (
 	"github.com/gostree/gostree/internal/bootloader"
 )
 
-func init() {
-	adminSetups["edit-in-place"] = setupAdminKargsEditInPlace
-	adminSetups["set-kargs"] = setupAdminInstutilSetKargs
-}
-
 // setupAdminKargsEditInPlace is `ostree admin kargs edit-in-place`.
 func setupAdminKargsEditInPlace(in *Invocation) func([]string) error {
 	var appendIfMissing []string

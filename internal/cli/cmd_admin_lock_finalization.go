@@ -2,8 +2,6 @@ package cli
 
 import "fmt"
 
-func init() { adminSetups["lock-finalization"] = setupAdminLockFinalization }
-
 // setupAdminLockFinalization is `ostree admin lock-finalization [-u]`:
 // lock the staged deployment's finalization, or with --unlock let
 // shutdown finalize it again.

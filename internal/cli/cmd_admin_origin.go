@@ -10,12 +10,6 @@ import (
 	"github.com/gostree/gostree/internal/sysroot"
 )
 
-func init() {
-	adminSetups["pin"] = setupAdminPin
-	adminSetups["set-origin"] = setupAdminSetOrigin
-	adminSetups["config-diff"] = setupAdminConfigDiff
-}
-
 // setupAdminPin is `ostree admin pin INDEX...`.
 func setupAdminPin(in *Invocation) func([]string) error {
 	var unpin bool

@@ -1,7 +1,5 @@
 package cli
 
-func init() { adminSetups["post-copy"] = setupAdminPostCopy }
-
 // setupAdminPostCopy is `ostree admin post-copy`: restore what a
 // file-level copy of the sysroot lost (fs-verity).
 func setupAdminPostCopy(in *Invocation) func([]string) error {

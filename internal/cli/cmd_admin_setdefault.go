@@ -2,11 +2,6 @@ package cli
 
 import "fmt"
 
-func init() {
-	adminSetups["set-default"] = setupAdminSetDefault
-	adminSetups["rollback"] = setupAdminRollback
-}
-
 // setupAdminSetDefault is `ostree admin set-default INDEX` (libostree
 // has it from 2023.8 on).
 func setupAdminSetDefault(in *Invocation) func([]string) error {

@@ -11,11 +11,6 @@ import (
 	"github.com/gostree/gostree/internal/sysroot"
 )
 
-func init() {
-	adminSetups["finalize-staged"] = setupAdminFinalizeStaged
-	adminSetups["boot-complete"] = setupAdminBootComplete
-}
-
 // runAdminDeployStage is `admin deploy --stage`: the deployment is
 // checked out now and finalized at shutdown.
 func runAdminDeployStage(in *Invocation, s *sysroot.Sysroot, f *deployFlags, opts sysroot.DeployOptions) error {

@@ -15,8 +15,6 @@ import (
 	"github.com/gostree/gostree/internal/sysroot"
 )
 
-func init() { adminSetups["status"] = setupAdminStatus }
-
 // deploymentStatus is one deployment in `admin status --json`.
 type deploymentStatus struct {
 	Index     int    `json:"index"`

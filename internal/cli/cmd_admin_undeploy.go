@@ -8,11 +8,6 @@ import (
 	"github.com/gostree/gostree/internal/sysroot"
 )
 
-func init() {
-	adminSetups["undeploy"] = setupAdminUndeploy
-	adminSetups["cleanup"] = setupAdminCleanup
-}
-
 // indexedDeployment returns the deployment at index, with libostree's
 // errors for bad indexes.
 func indexedDeployment(s *sysroot.Sysroot, arg string) (*sysroot.Deployment, int, error) {

@@ -7,8 +7,6 @@ import (
 	"github.com/gostree/gostree/internal/sysroot"
 )
 
-func init() { adminSetups["unlock"] = setupAdminUnlock }
-
 // unlockMessages are what `admin unlock` says it did, per state.
 var unlockMessages = map[string]string{
 	sysroot.UnlockedHotfix: "Hotfix mode enabled.  A writable overlayfs is now mounted on /usr\n" +

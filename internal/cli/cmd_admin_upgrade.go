@@ -15,11 +15,6 @@ import (
 	"github.com/gostree/gostree/internal/sysroot"
 )
 
-func init() {
-	adminSetups["upgrade"] = setupAdminUpgrade
-	adminSetups["switch"] = setupAdminSwitch
-}
-
 // sysrootPuller pulls into the system repository the way `ostree pull`
 // does, verifying signatures as each remote asks.
 func sysrootPuller(in *Invocation, r *repo.Repo) sysroot.PullFunc {

@@ -27,15 +27,7 @@ func gpgRun(t *testing.T, setup func(*Invocation) func([]string) error, env map[
 	var out, errb bytes.Buffer
 	in := &Invocation{Ctx: context.Background(), Stdout: &out, Stderr: &errb, Stdin: strings.NewReader(stdin),
 		Env: func(k string) string { return env[k] }, Path: "ostree test"}
-	var version bool
-	run := setup(in)
-	opts := append(append([]*Option{}, commonOptions(in, true, &version)...), in.Options...)
-	opts = dedupeShorts(append(opts, tailOptions(in, &version)...))
-	pos, _, err := parseArgs(opts, args)
-	if err == nil {
-		err = run(pos)
-	}
-	if err != nil {
+	if err := RunSetup(in, setup, args); err != nil {
 		if _, ok := err.(usageError); ok {
 			errb.WriteString("usage: ")
 		}

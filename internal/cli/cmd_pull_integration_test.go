@@ -24,15 +24,7 @@ func runSetup(ctx context.Context, setup func(*Invocation) func([]string) error,
 	var out, errb bytes.Buffer
 	in := &Invocation{Ctx: ctx, Stdout: &out, Stderr: &errb, Stdin: strings.NewReader(""), Path: "ostree cmd",
 		Env: func(k string) string { return env[k] }}
-	var version bool
-	run := setup(in)
-	opts := append(append([]*Option{}, commonOptions(in, true, &version)...), in.Options...)
-	opts = dedupeShorts(append(opts, tailOptions(in, &version)...))
-	pos, _, err := parseArgs(opts, args)
-	if err == nil {
-		err = run(pos)
-	}
-	if err != nil {
+	if err := RunSetup(in, setup, args); err != nil {
 		var ee exitError
 		if errors.As(err, &ee) {
 			fmt.Fprintf(&errb, "error: %s\n", ee.msg)

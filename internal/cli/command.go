@@ -252,17 +252,13 @@ func helpText(prog, path string, c *Command, opts []*Option, top, own bool) stri
 	return b.String()
 }
 
-// Main runs the CLI as ostree with args (without the program name) and
-// returns the exit status.
-func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	return MainAs(ctx, "ostree", args, stdin, stdout, stderr, getenv)
-}
-
-// MainAs is Main invoked as prog. As ostree, help is the reference's;
-// under any other name (gostree) usage lines say gostree and help also
-// lists our own commands and options. Both names run everything.
-func MainAs(ctx context.Context, prog string, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	root := rootCommand()
+// Run runs the command tree root invoked as prog with args (without the
+// program name) and returns the exit status. extension runs an unknown
+// top-level command as an external program (reporting whether it found
+// one); printVersion answers --version.
+func Run(ctx context.Context, root *Command, prog string, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string,
+	extension func(ctx context.Context, name string, args []string, stdin io.Reader, stdout, stderr io.Writer) (int, bool),
+	printVersion func(io.Writer) int) int {
 	own := prog != "ostree"
 	if own {
 		prog = "gostree"
@@ -324,7 +320,7 @@ func MainAs(ctx context.Context, prog string, args []string, stdin io.Reader, st
 		sub := c.find(name)
 		if sub == nil {
 			if c == root {
-				if code, ok := runExtension(ctx, name, origArgs, stdin, stdout, stderr); ok {
+				if code, ok := extension(ctx, name, origArgs, stdin, stdout, stderr); ok {
 					return code
 				}
 			}

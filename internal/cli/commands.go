@@ -67,43 +67,39 @@ func staticDeltaCommand() *Command {
 }
 
 func adminCommand() *Command {
-	sub := func(name, summary, usage string) *Command {
-		setup := adminSetups[name]
-		if setup == nil {
-			setup = notImplemented
-		}
+	sub := func(name string, setup func(*Invocation) func([]string) error, summary, usage string) *Command {
 		return &Command{Name: name, Summary: summary, Usage: usage, NoRepo: true, Sysroot: true, Setup: setup}
 	}
 	hidden := func(c *Command) *Command { c.Hidden = true; return c }
 	own := func(c *Command) *Command { c.Own = true; return c }
 	service := func(c *Command) *Command { c.Hidden, c.BootedOnly = true, true; return c }
 	return &Command{Name: "admin", Summary: "Commands for managing a host system booted with ostree", Usage: "--print-current-dir|COMMAND", NoRepo: true, Sysroot: true, ColWidth: 18, Sub: []*Command{
-		sub("cleanup", "Delete untagged deployments and repository objects", ""),
-		sub("config-diff", "Diff current /etc configuration versus default", ""),
-		sub("deploy", "Checkout revision REFSPEC as the new default deployment", "REFSPEC"),
-		sub("lock-finalization", "Change the finalization locking state of the staged deployment", ""),
-		service(sub("finalize-staged", "Internal command to run at shutdown time", "")),
-		service(sub("boot-complete", "Internal command to run at boot after an update was applied", "")),
-		sub("init-fs", "Initialize a root filesystem", "PATH"),
-		sub("os-init", "Initialize empty state for given operating system", "STATEROOT"),
-		sub("stateroot-init", "Initialize empty state for given operating system", "STATEROOT"),
-		sub("pin", "Change the \"pinning\" state of a deployment, INDEX can be >= 0 or one of booted, pending or rollback strings", "INDEX"),
-		sub("post-copy", "Update the repo and deployments as needed after a copy", ""),
-		sub("set-origin", "Set Origin and create a new origin file", "REMOTENAME URL [BRANCH]"),
-		sub("status", "List deployments", ""),
-		sub("switch", "Construct new tree from REFSPEC and deploy it", "REFSPEC"),
-		sub("undeploy", "Delete deployment INDEX", "INDEX"),
-		sub("set-default", "Make deployment INDEX the default", "INDEX"),
-		own(sub("rollback", "Make the rollback deployment the default (gostree only)", "")),
-		sub("unlock", "Make the current deployment mutable (as a hotfix or development)", ""),
-		sub("upgrade", "Construct new tree from current origin and deploy it, if it changed", ""),
+		sub("cleanup", setupAdminCleanup, "Delete untagged deployments and repository objects", ""),
+		sub("config-diff", setupAdminConfigDiff, "Diff current /etc configuration versus default", ""),
+		sub("deploy", setupAdminDeploy, "Checkout revision REFSPEC as the new default deployment", "REFSPEC"),
+		sub("lock-finalization", setupAdminLockFinalization, "Change the finalization locking state of the staged deployment", ""),
+		service(sub("finalize-staged", setupAdminFinalizeStaged, "Internal command to run at shutdown time", "")),
+		service(sub("boot-complete", setupAdminBootComplete, "Internal command to run at boot after an update was applied", "")),
+		sub("init-fs", setupAdminInitFS, "Initialize a root filesystem", "PATH"),
+		sub("os-init", setupAdminOSInit, "Initialize empty state for given operating system", "STATEROOT"),
+		sub("stateroot-init", setupAdminOSInit, "Initialize empty state for given operating system", "STATEROOT"),
+		sub("pin", setupAdminPin, "Change the \"pinning\" state of a deployment, INDEX can be >= 0 or one of booted, pending or rollback strings", "INDEX"),
+		sub("post-copy", setupAdminPostCopy, "Update the repo and deployments as needed after a copy", ""),
+		sub("set-origin", setupAdminSetOrigin, "Set Origin and create a new origin file", "REMOTENAME URL [BRANCH]"),
+		sub("status", setupAdminStatus, "List deployments", ""),
+		sub("switch", setupAdminSwitch, "Construct new tree from REFSPEC and deploy it", "REFSPEC"),
+		sub("undeploy", setupAdminUndeploy, "Delete deployment INDEX", "INDEX"),
+		sub("set-default", setupAdminSetDefault, "Make deployment INDEX the default", "INDEX"),
+		own(sub("rollback", setupAdminRollback, "Make the rollback deployment the default (gostree only)", "")),
+		sub("unlock", setupAdminUnlock, "Make the current deployment mutable (as a hotfix or development)", ""),
+		sub("upgrade", setupAdminUpgrade, "Construct new tree from current origin and deploy it, if it changed", ""),
 		{Name: "kargs", Summary: "Change kernel arguments", NoRepo: true, Sysroot: true, Sub: []*Command{
-			hidden(sub("edit-in-place", "Set new kernel command line arguments in place (applies to all deployments by default)", "ARGS")),
+			hidden(sub("edit-in-place", setupAdminKargsEditInPlace, "Set new kernel command line arguments in place (applies to all deployments by default)", "ARGS")),
 		}},
 		{Name: "instutil", Summary: "Deprecated commands intended for installer programs", NoRepo: true, Sysroot: true, Hidden: true, ColWidth: 23, Sub: []*Command{
-			sub("selinux-ensure-labeled", "Relabel all or part of a deployment", "[SUBPATH PREFIX]"),
-			sub("set-kargs", "Set new kernel command line arguments(Not stable)", "ARGS"),
-			sub("grub2-generate", "Generate GRUB2 configuration from given BLS entries", "[BOOTVERSION]"),
+			sub("selinux-ensure-labeled", notImplemented, "Relabel all or part of a deployment", "[SUBPATH PREFIX]"),
+			sub("set-kargs", setupAdminInstutilSetKargs, "Set new kernel command line arguments(Not stable)", "ARGS"),
+			sub("grub2-generate", setupAdminGrub2Generate, "Generate GRUB2 configuration from given BLS entries", "[BOOTVERSION]"),
 		}},
 	}}
 }
