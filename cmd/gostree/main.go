@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/gostree/gostree/internal/cli"
+	"github.com/gostree/gostree/internal/cli/composefscmd"
 )
 
 func main() {
@@ -25,9 +26,9 @@ func main() {
 	}
 	switch prog {
 	case "mkcomposefs":
-		run = cli.MkcomposefsMain
+		run = composefscmd.MkcomposefsMain
 	case "composefs-info":
-		run = cli.ComposefsInfoMain
+		run = composefscmd.ComposefsInfoMain
 	}
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	stop()

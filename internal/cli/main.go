@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"io"
+
+	"github.com/gostree/gostree/internal/cli/clikit"
 )
 
 // Main runs the CLI as ostree with args (without the program name) and
@@ -15,5 +17,5 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 // under any other name (gostree) usage lines say gostree and help also
 // lists our own commands and options. Both names run everything.
 func MainAs(ctx context.Context, prog string, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	return Run(ctx, rootCommand(), prog, args, stdin, stdout, stderr, getenv, runExtension, printVersion)
+	return clikit.Run(ctx, rootCommand(), prog, args, stdin, stdout, stderr, getenv, runExtension, printVersion)
 }

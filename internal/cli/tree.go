@@ -1,6 +1,10 @@
 package cli
 
-import "context"
+import (
+	"context"
+
+	"github.com/gostree/gostree/internal/cli/clikit"
+)
 
 // CommandInfo describes one command of the tree, for tests that hold
 // each command's help to the reference's.
@@ -19,8 +23,8 @@ type CommandInfo struct {
 // before children.
 func Commands() []CommandInfo {
 	var out []CommandInfo
-	var walk func(c *Command, path []string, own bool)
-	walk = func(c *Command, path []string, own bool) {
+	var walk func(c *clikit.Command, path []string, own bool)
+	walk = func(c *clikit.Command, path []string, own bool) {
 		info := CommandInfo{Path: path, Hidden: c.Hidden, Own: own, HasSubs: len(c.Sub) > 0}
 		for _, s := range c.Sub {
 			if s.Own {
@@ -28,7 +32,7 @@ func Commands() []CommandInfo {
 			}
 		}
 		if c.Setup != nil {
-			in := &Invocation{Ctx: context.Background(), Env: func(string) string { return "" }}
+			in := &clikit.Invocation{Ctx: context.Background(), Env: func(string) string { return "" }}
 			c.Setup(in)
 			for _, o := range in.Options {
 				if o.Own {

@@ -1,0 +1,5 @@
+package repocmd
+
+// Internals the external tests use.
+type CommitJSON = commitJSON
+type RefJSON = refJSON
