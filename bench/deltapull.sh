@@ -2,7 +2,8 @@
 # deltapull.sh: peak memory and time of updating A to B through a static delta over HTTP,
 # and of applying the same delta offline, for gostree and the reference.
 #
-# The reference writes an archive repository with A (bench/a) and B (bench/b, parent A), the
+# The reference writes an archive repository with A (bench/a) and B (bench/b, parent A;
+# commits without ref bindings, so that A can be pulled as origin:bench/b), the
 # A -> B delta in the repository (no fallback objects) and a summary listing it; python3's
 # http.server serves it on 127.0.0.1. Each tool pulls A into its own bare-user repository
 # (untimed, as origin:bench/b), then, per run, a copy of that repository pulls bench/b (timed:
@@ -29,8 +30,11 @@ command -v python3 >/dev/null || die "python3 is needed for the HTTP server"
 W=$(mktemp -d "$BENCH_TMP/gostree-deltapull.XXXXXX")
 SERVER=
 cleanup() {
-	[[ -n $SERVER ]] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null
-	[[ ${KEEP:-0} == 1 ]] && echo "kept $W" >&2 || rm -rf --one-file-system "$W"
+	if [[ -n $SERVER ]]; then
+		kill "$SERVER" 2>/dev/null || true
+		wait "$SERVER" 2>/dev/null || true
+	fi
+	if [[ ${KEEP:-0} == 1 ]]; then echo "kept $W" >&2; else rm -rf --one-file-system "$W"; fi
 }
 trap cleanup EXIT
 
@@ -40,15 +44,15 @@ tar -C "$W/A" -xf "$CACHE/rootfs-a.tar"
 tar -C "$W/B" -xf "$CACHE/rootfs-b.tar"
 R=$W/served
 "$REFERENCE" --repo="$R" init --mode=archive
-"$REFERENCE" --repo="$R" commit -b bench/a -s A --timestamp=@1700000000 --tree=dir="$W/A" >/dev/null
+"$REFERENCE" --repo="$R" commit -b bench/a -s A --timestamp=@1700000000 --no-bindings --tree=dir="$W/A" >/dev/null
 A=$("$REFERENCE" --repo="$R" rev-parse bench/a)
-"$REFERENCE" --repo="$R" commit -b bench/b -s B --timestamp=@1700086400 --parent="$A" --tree=dir="$W/B" >/dev/null
+"$REFERENCE" --repo="$R" commit -b bench/b -s B --timestamp=@1700086400 --no-bindings --parent="$A" --tree=dir="$W/B" >/dev/null
 "$REFERENCE" --repo="$R" static-delta generate --min-fallback-size=0 --from=bench/a --to=bench/b >/dev/null
 "$REFERENCE" --repo="$R" summary -u
 DELTA=$(dirname "$(find "$R/deltas" -name superblock)")
 
 port=$((20000 + RANDOM % 20000))
-python3 -m http.server --bind 127.0.0.1 --directory "$R" "$port" >/dev/null 2>&1 &
+python3 -m http.server --bind 127.0.0.1 --directory "$R" "$port" >"$W/http.log" 2>&1 &
 SERVER=$!
 URL=http://127.0.0.1:$port
 for _ in $(seq 50); do curl -sf "$URL/config" >/dev/null && break; sleep 0.1; done
@@ -61,7 +65,7 @@ for tool in gostree reference; do
 	"$bin" --repo="$W/pulled-$tool" remote add --no-gpg-verify origin "$URL"
 	"$bin" --repo="$W/pulled-$tool" pull --disable-static-deltas origin "bench/b@$A" >/dev/null
 	"$bin" --repo="$W/bu-a-$tool" init --mode=bare-user
-	"$bin" --repo="$W/bu-a-$tool" commit -b bench/a -s A --timestamp=@1700000000 --tree=dir="$W/A" >/dev/null
+	"$bin" --repo="$W/bu-a-$tool" commit -b bench/a -s A --timestamp=@1700000000 --no-bindings --tree=dir="$W/A" >/dev/null
 done
 
 # timed CMD...: prints "wall_s rss_kib".
@@ -80,7 +84,13 @@ run_case() {
 	case $c in
 	delta-pull)
 		cp -a "$W/pulled-$tool" "$d"
-		timed "$bin" --repo="$d" pull origin bench/b ;;
+		local n0
+		n0=$(wc -l <"$W/http.log")
+		timed "$bin" --repo="$d" pull origin bench/b
+		# What the pull fetched, to show that it went through the delta.
+		tail -n +$((n0 + 1)) "$W/http.log" | awk -v t="$tool" '
+			/GET \/deltas\// { d++ } /GET \/objects\// { o++ }
+			END { printf "  %s fetched %d delta files and %d objects\n", t, d, o > "/dev/stderr" }' ;;
 	apply-ab)
 		cp -a "$W/bu-a-$tool" "$d"
 		timed "$bin" --repo="$d" static-delta apply-offline "$DELTA/superblock" ;;

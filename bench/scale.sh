@@ -78,11 +78,17 @@ run_case() {
 	local c=$1 n=$2 tool=$3 run=$4 bin d=$W/$3.$2.$4
 	bin=$(bin_of "$tool")
 	local repo=$W/repo.$tool.$n
+	rm -rf --one-file-system "$d"
+	if [[ $c == commit && ! -d $repo ]]; then
+		# The first timed commit makes the tool's own repository for the other cases.
+		"$bin" --repo="$repo" init --mode=bare-user >/dev/null
+		timed x "$bin" --repo="$repo" commit -b s --timestamp=@1700000000 --tree=dir="$W/tree.$n"
+		return
+	fi
 	if [[ ! -d $repo ]]; then # the tool's own repository holding the tree, made once
 		"$bin" --repo="$repo" init --mode=bare-user >/dev/null
 		"$bin" --repo="$repo" commit -b s --timestamp=@1700000000 --tree=dir="$W/tree.$n" >/dev/null
 	fi
-	rm -rf --one-file-system "$d"
 	case $c in
 	commit)
 		"$bin" --repo="$d" init --mode=bare-user >/dev/null
