@@ -134,9 +134,7 @@ func (t *Txn) charge(n int64) error {
 // stage records a verified temp file as the object, or drops it when the
 // object is already present.
 func (t *Txn) stage(ctx context.Context, name object.Name, tmp string, size int64) (bool, error) {
-	// Only the store is looked up: stageAs finds an object staged
-	// already.
-	exists, err := t.r.HasObject(ctx, name.Checksum, name.Type)
+	exists, err := t.HasObject(ctx, name.Checksum, name.Type)
 	if err != nil {
 		os.Remove(tmp)
 		return false, err

@@ -2,11 +2,14 @@ package repo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/gostree/gostree/internal/errdefs"
 	"github.com/gostree/gostree/internal/object"
@@ -19,19 +22,26 @@ import (
 // or the filesystem cannot link it, so the caller copies instead. An
 // object already stored is left alone.
 func (t *Txn) LinkObject(ctx context.Context, name object.Name, src string) (bool, error) {
-	written, err := t.linkStaged(ctx, name, src)
-	if err != nil || !written.ok {
+	tmp := t.tempPath()
+	if err := os.Link(src, tmp); err != nil {
+		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.EXDEV) || errors.Is(err, unix.EMLINK) || errors.Is(err, unix.EPERM) {
+			return false, nil
+		}
+		return false, fmt.Errorf("importing %s: %w", name, err)
+	}
+	written, err := t.stage(ctx, name, tmp, 0)
+	if err != nil {
 		return false, err
 	}
 	t.mu.Lock()
 	if name.Type.IsMeta() {
 		t.stats.MetadataTotal++
-		if written.new {
+		if written {
 			t.stats.MetadataWritten++
 		}
 	} else {
 		t.stats.ContentTotal++
-		if written.new {
+		if written {
 			t.stats.ContentWritten++
 		}
 	}

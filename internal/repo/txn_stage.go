@@ -1,7 +1,6 @@
 package repo
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -53,33 +52,6 @@ func (t *Txn) stageAs(n object.Name, tmp string) (bool, error) {
 	}
 	t.nstaged.Add(1)
 	return true, nil
-}
-
-// linked is what linkStaged did: ok when the object is now stored or
-// staged, new when this call staged it.
-type linked struct{ ok, new bool }
-
-// linkStaged hard-links src to object n's staged name, unless n is
-// stored or staged already. ok is false when src does not exist or the
-// file system cannot link it.
-func (t *Txn) linkStaged(ctx context.Context, n object.Name, src string) (linked, error) {
-	if have, err := t.r.HasObject(ctx, n.Checksum, n.Type); err != nil || have {
-		return linked{ok: have}, err
-	}
-	if err := t.stagingSubdir(n.Checksum[0]); err != nil {
-		return linked{}, err
-	}
-	err := unix.Link(src, t.stagedPath(n))
-	switch {
-	case err == nil:
-		t.nstaged.Add(1)
-		return linked{ok: true, new: true}, nil
-	case errors.Is(err, unix.EEXIST):
-		return linked{ok: true}, nil
-	case errors.Is(err, unix.ENOENT) || errors.Is(err, unix.EXDEV) || errors.Is(err, unix.EMLINK) || errors.Is(err, unix.EPERM):
-		return linked{}, nil
-	}
-	return linked{}, fmt.Errorf("importing %s: %w", n, err)
 }
 
 // unstage drops a staged object.
