@@ -25,15 +25,12 @@ type Txn struct {
 	dirLock int // flock fd of dir's "-lock" file, or -1
 	unlock  func()
 
-	mu sync.Mutex
-	// subdirs records which XX subdirectories of the staging directory
-	// exist; nstaged counts the staged objects (txn_stage.go).
-	subdirs [256]atomic.Bool
-	nstaged atomic.Int64
-	refs    []refUpdate
-	budget  atomic.Int64 // bytes still writable before min-free-space; <0 means unlimited
-	stats   Stats
-	seq     atomic.Int64
+	mu     sync.Mutex
+	staged map[object.Name]string // object -> staged file path
+	refs   []refUpdate
+	budget atomic.Int64 // bytes still writable before min-free-space; <0 means unlimited
+	stats  Stats
+	seq    atomic.Int64
 }
 
 // Stats counts what a transaction wrote.
@@ -69,7 +66,7 @@ func (r *Repo) Begin(ctx context.Context) (*Txn, error) {
 		unlock()
 		return nil, fmt.Errorf("begin transaction: locking %s: %v", dir, err)
 	}
-	t := &Txn{r: r, dir: dir, dirLock: lockFD, unlock: unlock}
+	t := &Txn{r: r, dir: dir, dirLock: lockFD, unlock: unlock, staged: map[object.Name]string{}}
 	t.budget.Store(-1)
 	if reserved, err := r.reservedBytes(); err == nil && reserved > 0 {
 		avail, _, err := fsx.FreeSpace(r.path)
@@ -96,20 +93,20 @@ func (t *Txn) Stats() Stats {
 
 // HasObject reports whether the object is staged or already stored.
 func (t *Txn) HasObject(ctx context.Context, c object.Checksum, typ object.Type) (bool, error) {
-	ok, err := t.r.HasObject(ctx, c, typ)
-	if ok || err != nil {
-		return ok, err
+	t.mu.Lock()
+	_, ok := t.staged[object.Name{Checksum: c, Type: typ}]
+	t.mu.Unlock()
+	if ok {
+		return true, nil
 	}
-	return t.isStaged(object.Name{Checksum: c, Type: typ}), nil
+	return t.r.HasObject(ctx, c, typ)
 }
 
 // StagedPath returns the path of a staged object, or "".
 func (t *Txn) StagedPath(c object.Checksum, typ object.Type) string {
-	n := object.Name{Checksum: c, Type: typ}
-	if !t.isStaged(n) {
-		return ""
-	}
-	return t.stagedPath(n)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.staged[object.Name{Checksum: c, Type: typ}]
 }
 
 func (t *Txn) tempPath() string {
@@ -147,7 +144,14 @@ func (t *Txn) stage(ctx context.Context, name object.Name, tmp string, size int6
 		os.Remove(tmp)
 		return false, err
 	}
-	return t.stageAs(name, tmp)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, ok := t.staged[name]; ok {
+		os.Remove(tmp)
+		return false, nil
+	}
+	t.staged[name] = tmp
+	return true, nil
 }
 
 // WriteMetadata stores a metadata object named by its checksum and
@@ -203,10 +207,12 @@ func (t *Txn) Commit(ctx context.Context) error {
 	}
 	defer t.Abort()
 	t.mu.Lock()
+	staged := t.staged
+	t.staged = map[object.Name]string{}
 	refs := t.refs
 	t.refs = nil
 	t.mu.Unlock()
-	if t.r.fsync && t.nstaged.Load() > 0 {
+	if t.r.fsync && len(staged) > 0 {
 		// One syncfs makes every staged file durable before any becomes
 		// visible, far cheaper than an fsync per object.
 		if err := fsx.Syncfs(t.dir); err != nil {
@@ -214,7 +220,7 @@ func (t *Txn) Commit(ctx context.Context) error {
 		}
 	}
 	dirs := map[string]bool{}
-	err := t.eachStaged(func(name object.Name, tmp string) error {
+	for name, tmp := range staged {
 		dst := t.r.ObjectPath(name.Checksum, name.Type)
 		if err := t.r.ensureObjectDir(filepath.Dir(dst)); err != nil {
 			return err
@@ -223,10 +229,6 @@ func (t *Txn) Commit(ctx context.Context) error {
 			return fmt.Errorf("commit object %s: %w", name, err)
 		}
 		dirs[filepath.Dir(dst)] = true
-		return nil
-	})
-	if err != nil {
-		return err
 	}
 	if t.r.fsync {
 		for d := range dirs {

@@ -166,7 +166,14 @@ func (t *Txn) stageNew(name object.Name, tmp string, size int64) (bool, error) {
 		unix.Unlink(tmp)
 		return false, err
 	}
-	return t.stageAs(name, tmp)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, ok := t.staged[name]; ok {
+		unix.Unlink(tmp)
+		return false, nil
+	}
+	t.staged[name] = tmp
+	return true, nil
 }
 
 // AdoptFile takes ownership of the regular file at path, whose content

@@ -77,11 +77,13 @@ func (t *Txn) WriteFileVerified(ctx context.Context, c object.Checksum, h *objec
 	if got := object.HashSum(hasher); got != c {
 		if written {
 			name := object.Name{Checksum: c, Type: object.TypeFile}
-			t.unstage(name)
 			t.mu.Lock()
+			tmp := t.staged[name]
+			delete(t.staged, name)
 			t.stats.ContentWritten--
 			t.stats.ContentBytes -= size
 			t.mu.Unlock()
+			os.Remove(tmp)
 		}
 		return false, fmt.Errorf("Corrupted file object; checksum expected='%s' actual='%s': %w", c, got, errdefs.ErrCorrupt)
 	}
