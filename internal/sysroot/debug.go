@@ -22,9 +22,7 @@ type DebugFlags struct {
 // debugFlagsFromEnv parses OSTREE_SYSROOT_DEBUG (comma or space separated).
 func debugFlagsFromEnv() DebugFlags {
 	var f DebugFlags
-	for _, k := range strings.FieldsFunc(os.Getenv("OSTREE_SYSROOT_DEBUG"), func(r rune) bool {
-		return r == ',' || r == ' ' || r == ':' || r == ';'
-	}) {
+	for _, k := range envFlags("OSTREE_SYSROOT_DEBUG") {
 		switch k {
 		case "mutable-deployments":
 			f.MutableDeployments = true
@@ -37,4 +35,12 @@ func debugFlagsFromEnv() DebugFlags {
 		}
 	}
 	return f
+}
+
+// envFlags splits a GLib debug-string variable (comma, colon, semicolon
+// or space separated) into its words.
+func envFlags(name string) []string {
+	return strings.FieldsFunc(os.Getenv(name), func(r rune) bool {
+		return r == ',' || r == ' ' || r == ':' || r == ';'
+	})
 }

@@ -3,7 +3,6 @@ package sysroot
 import (
 	"fmt"
 	"os"
-	"strings"
 )
 
 // GlobalOpts are libostree's OSTREE_SYSROOT_OPTS switches. Only the entry
@@ -22,13 +21,10 @@ type GlobalOpts struct {
 	Compat2022 bool
 }
 
-// globalOptsFromEnv parses OSTREE_SYSROOT_OPTS (comma, colon, semicolon or
-// space separated, as GLib's debug-string parser reads it).
+// globalOptsFromEnv parses OSTREE_SYSROOT_OPTS and GOSTREE_LIBOSTREE_COMPAT.
 func globalOptsFromEnv() GlobalOpts {
 	var o GlobalOpts
-	for _, k := range strings.FieldsFunc(os.Getenv("OSTREE_SYSROOT_OPTS"), func(r rune) bool {
-		return r == ',' || r == ' ' || r == ':' || r == ';'
-	}) {
+	for _, k := range envFlags("OSTREE_SYSROOT_OPTS") {
 		if k == "bootloader-naming-1" {
 			o.OldEntryNames = true
 		}
