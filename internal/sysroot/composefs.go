@@ -22,25 +22,23 @@ const ComposefsName = ".ostree.cfs"
 // order; the last one present is the whole config.
 var prepareRootConfs = []string{"usr/lib/ostree/prepare-root.conf", "etc/ostree/prepare-root.conf"}
 
-// writeComposefs writes root/.ostree.cfs for commit c, as libostree
-// 2025 built with composefs does on every deploy, whatever the config
-// enables at boot: the image always exists. When the deployment's
+// composefsVerity is where the digests of a deployment's image come
+// from. libostree 2025 built with composefs writes the image on every
+// deploy, whatever the config enables at boot. When the deployment's
 // prepare-root.conf requires verity (enabled=verity or signed), every
 // file digest is recorded and the image must match the commit's
 // ostree.composefs.digest.v0; otherwise only digests of objects that
 // already have fs-verity are. The image gets fs-verity as the repo's
 // [ex-integrity] policy asks.
-func writeComposefs(ctx context.Context, r *repo.Repo, c object.Checksum, root string) error {
+func composefsVerity(root string) (cfsostree.Verity, error) {
 	requireVerity, err := composefsRequiresVerity(root)
 	if err != nil {
-		return fmt.Errorf("Reading composefs config: %w", err)
+		return 0, fmt.Errorf("Reading composefs config: %w", err)
 	}
-	v := cfsostree.VerityMeasured
 	if requireVerity {
-		v = cfsostree.VerityRequired
+		return cfsostree.VerityRequired, nil
 	}
-	_, err = cfsostree.CheckoutImage(ctx, r, c, filepath.Join(root, ComposefsName), v)
-	return err
+	return cfsostree.VerityMeasured, nil
 }
 
 // pendingComposefs is a deployment's image being built beside its
@@ -72,12 +70,13 @@ func (p *pendingComposefs) finish(ctx context.Context, root string) error {
 	if _, serr := os.Stat(root); serr != nil {
 		return err // the checkout failed; its error is the one to report
 	}
-	requireVerity, cerr := composefsRequiresVerity(root)
+	v, cerr := composefsVerity(root)
 	if cerr != nil {
-		return fmt.Errorf("Reading composefs config: %w", cerr)
+		return cerr
 	}
-	if requireVerity {
-		return writeComposefs(ctx, p.r, p.c, root)
+	if v != cfsostree.VerityMeasured {
+		_, err := cfsostree.CheckoutImage(ctx, p.r, p.c, filepath.Join(root, ComposefsName), v)
+		return err
 	}
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gostree/gostree/internal/cfsostree"
 	"github.com/gostree/gostree/internal/commit"
 	"github.com/gostree/gostree/internal/repo"
 )
@@ -17,6 +18,9 @@ import (
 // of each deploy writing .ostree.cfs took: a deploy without composefs
 // (libostree built without it) costs ns/op minus cfs-ns/op.
 func BenchmarkDeployComposefs(b *testing.B) {
+	// The image is written again into each deployment, and the
+	// deployments are removed: both need them mutable.
+	b.Setenv("OSTREE_SYSROOT_DEBUG", "mutable-deployments")
 	ctx := context.Background()
 	root := filepath.Join(b.TempDir(), "sysroot")
 	if err := os.Mkdir(root, 0o755); err != nil {
@@ -75,7 +79,11 @@ func BenchmarkDeployComposefs(b *testing.B) {
 		b.StopTimer()
 		dir := s.Abs(dr.Deployment.RelPath())
 		start := time.Now()
-		if err := writeComposefs(ctx, r, res.Commit, dir); err != nil {
+		v, err := composefsVerity(dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := cfsostree.CheckoutImage(ctx, r, res.Commit, filepath.Join(dir, ComposefsName), v); err != nil {
 			b.Fatal(err)
 		}
 		cfs += time.Since(start)
