@@ -7,7 +7,6 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"sync"
 )
 
 const (
@@ -40,15 +39,10 @@ func FromConfig(c Config) (int64, error) {
 	return Auto(), nil
 }
 
-var auto = sync.OnceValue(func() int64 {
-	limit, ok := CgroupLimit("/proc/self/cgroup", "/proc/self/mountinfo")
-	return fromLimit(limit, ok)
-})
-
 // Auto is the budget without configuration: a quarter of the cgroup's
 // memory limit (the rest is left to the page cache, which the limit
 // also counts, and to whatever shares the cgroup), or Default.
-func Auto() int64 { return auto() }
+func Auto() int64 { return autoChoice().Budget }
 
 func fromLimit(limit int64, ok bool) int64 {
 	if !ok {

@@ -59,6 +59,7 @@ func Pull(in *clikit.Invocation) func([]string) error {
 		if len(args) < 1 {
 			return clikit.Usage("REMOTE must be specified")
 		}
+		logBudget(in, r)
 		if disableFsync {
 			r.SetFsync(false)
 		}
