@@ -35,6 +35,8 @@ type Repo struct {
 	composefsWanted   Tristate
 	verityWanted      Tristate
 	verityUnsupported atomic.Bool
+	// noTmpfile remembers a filesystem without O_TMPFILE (txn_stage.go).
+	noTmpfile atomic.Bool
 
 	dirMu     sync.Mutex
 	knownDirs map[string]bool // objects/xx dirs known to exist

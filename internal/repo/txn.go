@@ -13,6 +13,7 @@ import (
 	"github.com/gostree/gostree/internal/errdefs"
 	"github.com/gostree/gostree/internal/fsx"
 	"github.com/gostree/gostree/internal/object"
+	"golang.org/x/sys/unix"
 )
 
 // Txn stages objects and ref updates. Objects are written under
@@ -25,12 +26,15 @@ type Txn struct {
 	dirLock int // flock fd of dir's "-lock" file, or -1
 	unlock  func()
 
-	mu     sync.Mutex
-	staged map[object.Name]string // object -> staged file path
-	refs   []refUpdate
-	budget atomic.Int64 // bytes still writable before min-free-space; <0 means unlimited
-	stats  Stats
-	seq    atomic.Int64
+	mu sync.Mutex
+	// subdirs records which XX subdirectories of the staging directory
+	// exist; nstaged counts the staged objects (txn_stage.go).
+	subdirs [256]atomic.Bool
+	nstaged atomic.Int64
+	refs    []refUpdate
+	budget  atomic.Int64 // bytes still writable before min-free-space; <0 means unlimited
+	stats   Stats
+	seq     atomic.Int64
 }
 
 // Stats counts what a transaction wrote.
@@ -66,7 +70,7 @@ func (r *Repo) Begin(ctx context.Context) (*Txn, error) {
 		unlock()
 		return nil, fmt.Errorf("begin transaction: locking %s: %v", dir, err)
 	}
-	t := &Txn{r: r, dir: dir, dirLock: lockFD, unlock: unlock, staged: map[object.Name]string{}}
+	t := &Txn{r: r, dir: dir, dirLock: lockFD, unlock: unlock}
 	t.budget.Store(-1)
 	if reserved, err := r.reservedBytes(); err == nil && reserved > 0 {
 		avail, _, err := fsx.FreeSpace(r.path)
@@ -93,20 +97,20 @@ func (t *Txn) Stats() Stats {
 
 // HasObject reports whether the object is staged or already stored.
 func (t *Txn) HasObject(ctx context.Context, c object.Checksum, typ object.Type) (bool, error) {
-	t.mu.Lock()
-	_, ok := t.staged[object.Name{Checksum: c, Type: typ}]
-	t.mu.Unlock()
-	if ok {
-		return true, nil
+	ok, err := t.r.HasObject(ctx, c, typ)
+	if ok || err != nil {
+		return ok, err
 	}
-	return t.r.HasObject(ctx, c, typ)
+	return t.isStaged(object.Name{Checksum: c, Type: typ}), nil
 }
 
 // StagedPath returns the path of a staged object, or "".
 func (t *Txn) StagedPath(c object.Checksum, typ object.Type) string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.staged[object.Name{Checksum: c, Type: typ}]
+	n := object.Name{Checksum: c, Type: typ}
+	if !t.isStaged(n) {
+		return ""
+	}
+	return t.stagedPath(n)
 }
 
 func (t *Txn) tempPath() string {
@@ -126,32 +130,6 @@ func (t *Txn) charge(n int64) error {
 			return nil
 		}
 	}
-}
-
-// stage records a verified temp file as the object, or drops it when the
-// object is already present.
-func (t *Txn) stage(ctx context.Context, name object.Name, tmp string, size int64) (bool, error) {
-	exists, err := t.HasObject(ctx, name.Checksum, name.Type)
-	if err != nil {
-		os.Remove(tmp)
-		return false, err
-	}
-	if exists {
-		os.Remove(tmp)
-		return false, nil
-	}
-	if err := t.charge(size); err != nil {
-		os.Remove(tmp)
-		return false, err
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if _, ok := t.staged[name]; ok {
-		os.Remove(tmp)
-		return false, nil
-	}
-	t.staged[name] = tmp
-	return true, nil
 }
 
 // WriteMetadata stores a metadata object named by its checksum and
@@ -176,14 +154,19 @@ func (t *Txn) WriteMetadataAs(ctx context.Context, c object.Checksum, typ object
 	if ok, err := t.HasObject(ctx, c, typ); err != nil || ok {
 		return err
 	}
-	tmp := t.tempPath()
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+	f, err := t.createTemp()
+	if err == nil {
+		if _, err = (rawFile{f.fd}).Write(data); err == nil {
+			err = unix.Fchmod(f.fd, 0o644)
+		}
+		if err != nil {
+			f.discard()
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("write %s.%s: %w", c, typ, err)
 	}
-	if err := t.sealStaged(tmp); err != nil {
-		return fmt.Errorf("write %s.%s: %w", c, typ, err)
-	}
-	written, err := t.stage(ctx, object.Name{Checksum: c, Type: typ}, tmp, int64(len(data)))
+	written, err := t.place(ctx, object.Name{Checksum: c, Type: typ}, f, int64(len(data)), false)
 	if written {
 		t.mu.Lock()
 		t.stats.MetadataWritten++
@@ -207,12 +190,10 @@ func (t *Txn) Commit(ctx context.Context) error {
 	}
 	defer t.Abort()
 	t.mu.Lock()
-	staged := t.staged
-	t.staged = map[object.Name]string{}
 	refs := t.refs
 	t.refs = nil
 	t.mu.Unlock()
-	if t.r.fsync && len(staged) > 0 {
+	if t.r.fsync && t.nstaged.Load() > 0 {
 		// One syncfs makes every staged file durable before any becomes
 		// visible, far cheaper than an fsync per object.
 		if err := fsx.Syncfs(t.dir); err != nil {
@@ -220,7 +201,7 @@ func (t *Txn) Commit(ctx context.Context) error {
 		}
 	}
 	dirs := map[string]bool{}
-	for name, tmp := range staged {
+	err := t.eachStaged(func(name object.Name, tmp string) error {
 		dst := t.r.ObjectPath(name.Checksum, name.Type)
 		if err := t.r.ensureObjectDir(filepath.Dir(dst)); err != nil {
 			return err
@@ -229,6 +210,10 @@ func (t *Txn) Commit(ctx context.Context) error {
 			return fmt.Errorf("commit object %s: %w", name, err)
 		}
 		dirs[filepath.Dir(dst)] = true
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if t.r.fsync {
 		for d := range dirs {

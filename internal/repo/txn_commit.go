@@ -37,15 +37,13 @@ func (t *Txn) WriteTrustedFile(ctx context.Context, c object.Checksum, h *object
 	if err := t.r.checkContentMode(c, h); err != nil {
 		return false, 0, err
 	}
-	tmp, stored, err := t.writeContentTemp(h, &size, payload)
+	f, stored, err := t.writeContentTemp(h, &size, payload)
 	if err != nil {
 		return false, 0, fmt.Errorf("write content object %s: %w", c, err)
 	}
-	if err := t.sealStaged(tmp); err != nil {
-		return false, 0, fmt.Errorf("write content object %s: %w", c, err)
-	}
 	t.countContent()
-	written, err := t.stageNew(object.Name{Checksum: c, Type: object.TypeFile}, tmp, size)
+	// The caller has just checked that the object is not stored yet.
+	written, err := t.place(ctx, object.Name{Checksum: c, Type: object.TypeFile}, f, size, false)
 	t.countWritten(written, size)
 	return written, stored, err
 }
@@ -68,32 +66,29 @@ func (t *Txn) writeHashed(ctx context.Context, h *object.FileHeader, size int64,
 	if !h.IsSymlink() && payload != nil {
 		payload = io.TeeReader(payload, hasher)
 	}
-	tmp, stored, err := t.writeContentTemp(h, &size, payload)
+	f, stored, err := t.writeContentTemp(h, &size, payload)
 	c := object.HashSum(hasher)
 	if err != nil {
 		return c, false, 0, err
 	}
 	if expected != nil && *expected != c {
-		unix.Unlink(tmp)
+		f.discard()
 		return c, false, 0, fmt.Errorf("corrupted object %s (actual checksum is %s): %w", *expected, c, errdefs.ErrCorrupt)
 	}
 	if err := t.r.checkContentMode(c, h); err != nil {
-		unix.Unlink(tmp)
+		f.discard()
 		return c, false, 0, err
 	}
-	if err := t.sealStaged(tmp); err != nil {
-		return c, false, 0, fmt.Errorf("write content object %s: %w", c, err)
-	}
 	t.countContent()
-	written, err := t.stage(ctx, object.Name{Checksum: c, Type: object.TypeFile}, tmp, size)
+	written, err := t.place(ctx, object.Name{Checksum: c, Type: object.TypeFile}, f, size, true)
 	t.countWritten(written, size)
 	return c, written, stored, err
 }
 
 // writeContentTemp writes h and its payload in this repo's storage form
-// to a new temp file in the staging dir. It zeroes *size for symlinks and
+// to a new file for the staging dir. It zeroes *size for symlinks and
 // fails, leaving nothing behind, when the payload is not *size bytes.
-func (t *Txn) writeContentTemp(h *object.FileHeader, size *int64, payload io.Reader) (string, int64, error) {
+func (t *Txn) writeContentTemp(h *object.FileHeader, size *int64, payload io.Reader) (tmpFile, int64, error) {
 	if h.IsSymlink() {
 		*size, payload = 0, nil
 	}
@@ -103,32 +98,45 @@ func (t *Txn) writeContentTemp(h *object.FileHeader, size *int64, payload io.Rea
 		src = &countingReader{r: payload}
 		r = src
 	}
-	tmp := t.tempPath()
+	bare := t.r.mode == ModeBare || t.r.mode == ModeBareUserOnly
+	hh := *h
+	if t.r.mode == ModeBare && t.r.disableXattrs {
+		// Ownership is always applied; core.disable-xattrs only drops xattrs.
+		hh.Xattrs = nil
+	}
+	if bare && h.IsSymlink() {
+		// Symlinks cannot be anonymous files: they are made under a
+		// temporary name and renamed into place.
+		f := tmpFile{fd: -1, path: t.tempPath()}
+		if err := writeBareSymlink(f.path, &hh, t.r.mode == ModeBare); err != nil {
+			f.discard()
+			return tmpFile{fd: -1}, 0, err
+		}
+		return f, 0, nil
+	}
+	f, err := t.createTemp()
+	if err != nil {
+		return f, 0, err
+	}
 	stored := *size
-	var err error
 	switch t.r.mode {
 	case ModeArchive:
-		stored, err = writeArchivePooled(tmp, h, *size, r, t.r.zlibLevel)
-	case ModeBareUser:
-		err = writeTrustedBareUser(tmp, h, r)
-	case ModeBareUserOnly:
-		err = writeTrustedBare(tmp, h, r, false)
-	default:
-		// Ownership is always applied; core.disable-xattrs only drops xattrs.
-		hh := *h
-		if t.r.disableXattrs {
-			hh.Xattrs = nil
+		if stored, err = fillArchive(f.fd, h, *size, r, t.r.zlibLevel); err == nil {
+			err = unix.Fchmod(f.fd, 0o644)
 		}
-		err = writeTrustedBare(tmp, &hh, r, true)
+	case ModeBareUser:
+		err = fillBareUser(f.fd, h, r)
+	default:
+		err = fillBare(f.fd, &hh, r, t.r.mode == ModeBare)
 	}
 	if err == nil && src != nil && src.n != *size {
 		err = fmt.Errorf("file payload is %d bytes, expected %d", src.n, *size)
 	}
 	if err != nil {
-		unix.Unlink(tmp)
-		return "", 0, err
+		f.discard()
+		return tmpFile{fd: -1}, 0, err
 	}
-	return tmp, stored, nil
+	return f, stored, nil
 }
 
 // checkContentMode rejects modes a bare-user-only repo cannot hold.
@@ -156,24 +164,6 @@ func (t *Txn) countWritten(written bool, size int64) {
 	t.stats.ContentWritten++
 	t.stats.ContentBytes += size
 	t.mu.Unlock()
-}
-
-// stageNew records a verified temp file as the object; the caller has
-// just checked that the object is not stored yet, so only the staged set
-// is consulted.
-func (t *Txn) stageNew(name object.Name, tmp string, size int64) (bool, error) {
-	if err := t.charge(size); err != nil {
-		unix.Unlink(tmp)
-		return false, err
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if _, ok := t.staged[name]; ok {
-		unix.Unlink(tmp)
-		return false, nil
-	}
-	t.staged[name] = tmp
-	return true, nil
 }
 
 // AdoptFile takes ownership of the regular file at path, whose content
@@ -204,7 +194,7 @@ func (t *Txn) AdoptFile(ctx context.Context, c object.Checksum, path string, siz
 		return false, fmt.Errorf("storing file '%s': %w", path, err)
 	}
 	// Like libostree, adoption does not count in the transaction stats.
-	return t.stage(ctx, object.Name{Checksum: c, Type: object.TypeFile}, tmp, size)
+	return t.place(ctx, object.Name{Checksum: c, Type: object.TypeFile}, tmpFile{fd: -1, path: tmp}, size, true)
 }
 
 // StoredSize returns the size an existing content object occupies in the
@@ -266,24 +256,6 @@ func getArchiveWriter(w io.Writer, level int) (*archiveWriter, error) {
 		return nil, err
 	}
 	return &archiveWriter{bw: bw, fw: fw, lvl: level, buf: make([]byte, 64<<10)}, nil
-}
-
-// writeArchivePooled writes a .filez object and returns its size.
-func writeArchivePooled(tmp string, h *object.FileHeader, size int64, src io.Reader, level int) (int64, error) {
-	fd, err := createTemp(tmp)
-	if err != nil {
-		return 0, err
-	}
-	n, err := fillArchive(fd, h, size, src, level)
-	if err != nil {
-		unix.Close(fd)
-		return 0, err
-	}
-	if err := unix.Fchmod(fd, 0o644); err != nil {
-		unix.Close(fd)
-		return 0, err
-	}
-	return n, unix.Close(fd)
 }
 
 // countingFile counts what is written to a rawFile.
@@ -485,26 +457,6 @@ func writeBareSymlink(tmp string, h *object.FileHeader, withOwner bool) error {
 	return nil
 }
 
-func createTemp(tmp string) (int, error) {
-	return unix.Open(tmp, unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_CLOEXEC, 0o600)
-}
-
-// writeTrustedBare writes a bare (withOwner) or bare-user-only object.
-func writeTrustedBare(tmp string, h *object.FileHeader, src io.Reader, withOwner bool) error {
-	if h.IsSymlink() {
-		return writeBareSymlink(tmp, h, withOwner)
-	}
-	fd, err := createTemp(tmp)
-	if err != nil {
-		return err
-	}
-	if err := fillBare(fd, h, src, withOwner); err != nil {
-		unix.Close(fd)
-		return err
-	}
-	return unix.Close(fd)
-}
-
 func fillBare(fd int, h *object.FileHeader, src io.Reader, withOwner bool) error {
 	if err := copyTo(fd, src); err != nil {
 		return err
@@ -527,21 +479,6 @@ func fillBare(fd int, h *object.FileHeader, src io.Reader, withOwner bool) error
 		return fmt.Errorf("futimens: %w", err)
 	}
 	return nil
-}
-
-// writeTrustedBareUser writes a bare-user object: the payload (a
-// symlink's target plus NUL) in a regular file, the metadata in
-// user.ostreemeta.
-func writeTrustedBareUser(tmp string, h *object.FileHeader, src io.Reader) error {
-	fd, err := createTemp(tmp)
-	if err != nil {
-		return err
-	}
-	if err := fillBareUser(fd, h, src); err != nil {
-		unix.Close(fd)
-		return err
-	}
-	return unix.Close(fd)
 }
 
 func fillBareUser(fd int, h *object.FileHeader, src io.Reader) error {

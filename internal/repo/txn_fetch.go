@@ -5,10 +5,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/gostree/gostree/internal/errdefs"
 	"github.com/gostree/gostree/internal/object"
+	"golang.org/x/sys/unix"
 )
 
 // WriteArchiveVerified stores content object c from its .filez bytes,
@@ -18,7 +18,7 @@ import (
 // archive repositories store .filez; others get ErrNotSupported. It
 // reports whether the object was newly staged.
 func (t *Txn) WriteArchiveVerified(ctx context.Context, c object.Checksum, filez io.Reader) (bool, error) {
-	return t.writeArchive(c, filez, true)
+	return t.writeArchive(ctx, c, filez, true)
 }
 
 // WriteArchiveTrusted stores .filez bytes as content object c without
@@ -26,40 +26,33 @@ func (t *Txn) WriteArchiveVerified(ctx context.Context, c object.Checksum, filez
 // archive repositories, where libostree copies objects verbatim. fsck
 // still catches a bad one.
 func (t *Txn) WriteArchiveTrusted(ctx context.Context, c object.Checksum, filez io.Reader) (bool, error) {
-	return t.writeArchive(c, filez, false)
+	return t.writeArchive(ctx, c, filez, false)
 }
 
-func (t *Txn) writeArchive(c object.Checksum, filez io.Reader, verify bool) (bool, error) {
+func (t *Txn) writeArchive(ctx context.Context, c object.Checksum, filez io.Reader, verify bool) (bool, error) {
 	if t.r.mode != ModeArchive {
 		return false, fmt.Errorf("storing .filez needs an archive repository: %w", errdefs.ErrNotSupported)
 	}
 	t.mu.Lock()
 	t.stats.ContentTotal++
 	t.mu.Unlock()
-	tmp := t.tempPath()
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := t.createTemp()
 	if err != nil {
 		return false, fmt.Errorf("write content object %s: %w", c, err)
 	}
-	size, got, err := copyArchive(f, filez)
+	size, got, err := copyArchive(rawFile{f.fd}, filez)
 	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
+		err = unix.Fchmod(f.fd, 0o644)
 	}
 	if err != nil {
-		os.Remove(tmp)
+		f.discard()
 		return false, fmt.Errorf("Parsing %s.file: %w", c, err)
 	}
 	if verify && got != c {
-		os.Remove(tmp)
+		f.discard()
 		return false, fmt.Errorf("Corrupted file object; checksum expected='%s' actual='%s': %w", c, got, errdefs.ErrCorrupt)
 	}
-	if err := t.sealStaged(tmp); err != nil {
-		return false, fmt.Errorf("write content object %s: %w", c, err)
-	}
-	written, err := t.stageNew(object.Name{Checksum: c, Type: object.TypeFile}, tmp, size)
+	written, err := t.place(ctx, object.Name{Checksum: c, Type: object.TypeFile}, f, size, false)
 	if written {
 		t.mu.Lock()
 		t.stats.ContentWritten++

@@ -2,14 +2,11 @@ package repo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"syscall"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/gostree/gostree/internal/errdefs"
 	"github.com/gostree/gostree/internal/object"
@@ -22,26 +19,19 @@ import (
 // or the filesystem cannot link it, so the caller copies instead. An
 // object already stored is left alone.
 func (t *Txn) LinkObject(ctx context.Context, name object.Name, src string) (bool, error) {
-	tmp := t.tempPath()
-	if err := os.Link(src, tmp); err != nil {
-		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.EXDEV) || errors.Is(err, unix.EMLINK) || errors.Is(err, unix.EPERM) {
-			return false, nil
-		}
-		return false, fmt.Errorf("importing %s: %w", name, err)
-	}
-	written, err := t.stage(ctx, name, tmp, 0)
-	if err != nil {
+	written, err := t.linkStaged(ctx, name, src)
+	if err != nil || !written.ok {
 		return false, err
 	}
 	t.mu.Lock()
 	if name.Type.IsMeta() {
 		t.stats.MetadataTotal++
-		if written {
+		if written.new {
 			t.stats.MetadataWritten++
 		}
 	} else {
 		t.stats.ContentTotal++
-		if written {
+		if written.new {
 			t.stats.ContentWritten++
 		}
 	}
@@ -77,13 +67,11 @@ func (t *Txn) WriteFileVerified(ctx context.Context, c object.Checksum, h *objec
 	if got := object.HashSum(hasher); got != c {
 		if written {
 			name := object.Name{Checksum: c, Type: object.TypeFile}
+			t.unstage(name)
 			t.mu.Lock()
-			tmp := t.staged[name]
-			delete(t.staged, name)
 			t.stats.ContentWritten--
 			t.stats.ContentBytes -= size
 			t.mu.Unlock()
-			os.Remove(tmp)
 		}
 		return false, fmt.Errorf("Corrupted file object; checksum expected='%s' actual='%s': %w", c, got, errdefs.ErrCorrupt)
 	}

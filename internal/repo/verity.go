@@ -124,8 +124,8 @@ func (r *Repo) SealFile(path string) error {
 	return err
 }
 
-// sealStaged applies SealFile to a staged temp file that is a regular
-// file (bare symlink objects are symlinks), removing it on failure.
+// sealStaged applies SealFile to a staged object that is a regular file
+// (bare symlink objects are symlinks).
 func (t *Txn) sealStaged(tmp string) error {
 	if t.r.verityWanted == No {
 		return nil
@@ -137,9 +137,5 @@ func (t *Txn) sealStaged(tmp string) error {
 	if !st.Mode().IsRegular() {
 		return nil
 	}
-	if err := t.r.SealFile(tmp); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
+	return t.r.SealFile(tmp)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -110,8 +111,15 @@ func TestVerityOnWrite(t *testing.T) {
 				if err == nil || !errors.Is(err, ErrVerityRequired) || merr == nil {
 					t.Fatalf("content err = %v, metadata err = %v; want fsverity required errors", err, merr)
 				}
-				if n, _ := os.ReadDir(txn.dir); len(n) > 1 {
-					t.Errorf("refused objects left in staging: %v", n)
+				var left []string
+				filepath.WalkDir(txn.dir, func(p string, d fs.DirEntry, err error) error {
+					if err == nil && !d.IsDir() {
+						left = append(left, p)
+					}
+					return nil
+				})
+				if len(left) > 0 {
+					t.Errorf("refused objects left in staging: %v", left)
 				}
 				return
 			}
