@@ -180,20 +180,7 @@ func (e archiveModeError) Unwrap() error { return ErrCorruptFile }
 // the payload size, and a reader of the decompressed payload (empty for
 // symlinks).
 func ReadArchiveHeader(r io.Reader) (*FileHeader, uint64, io.Reader, error) {
-	var pre [8]byte
-	if _, err := io.ReadFull(r, pre[:]); err != nil {
-		return nil, 0, nil, fmt.Errorf("%w: %v", ErrCorruptFile, err)
-	}
-	n := binary.BigEndian.Uint32(pre[:])
-	if n > 10<<20 {
-		return nil, 0, nil, fmt.Errorf("%w: header length %d out of range", ErrCorruptFile, n)
-	}
-	buf := make([]byte, 8+int(n))
-	copy(buf, pre[:])
-	if _, err := io.ReadFull(r, buf[8:]); err != nil {
-		return nil, 0, nil, fmt.Errorf("%w: %v", ErrCorruptFile, err)
-	}
-	h, size, _, err := UnmarshalArchiveHeader(buf)
+	h, size, err := readArchiveHeaderOnly(r)
 	if err != nil {
 		return nil, 0, nil, err
 	}
@@ -205,6 +192,28 @@ func ReadArchiveHeader(r io.Reader) (*FileHeader, uint64, io.Reader, error) {
 	// and it saves about 15 % of a pull's user time.
 	fr := kflate.NewReader(bufio.NewReader(r))
 	return h, size, &sizedReader{r: fr, left: int64(size)}, nil
+}
+
+// readArchiveHeaderOnly reads a .filez header, leaving r at the payload.
+func readArchiveHeaderOnly(r io.Reader) (*FileHeader, uint64, error) {
+	var pre [8]byte
+	if _, err := io.ReadFull(r, pre[:]); err != nil {
+		return nil, 0, fmt.Errorf("%w: %v", ErrCorruptFile, err)
+	}
+	n := binary.BigEndian.Uint32(pre[:])
+	if n > 10<<20 {
+		return nil, 0, fmt.Errorf("%w: header length %d out of range", ErrCorruptFile, n)
+	}
+	buf := make([]byte, 8+int(n))
+	copy(buf, pre[:])
+	if _, err := io.ReadFull(r, buf[8:]); err != nil {
+		return nil, 0, fmt.Errorf("%w: %v", ErrCorruptFile, err)
+	}
+	h, size, _, err := UnmarshalArchiveHeader(buf)
+	if err != nil {
+		return nil, 0, err
+	}
+	return h, size, nil
 }
 
 type eofReader struct{}

@@ -106,10 +106,11 @@ func (p *puller) writeFilez(ctx context.Context, c object.Checksum, r io.Reader)
 		_, err := p.txn.WriteArchiveVerified(ctx, c, r)
 		return err
 	}
-	h, size, payload, err := object.ReadArchiveHeader(r)
+	h, size, payload, err := object.OpenArchive(r)
 	if err != nil {
 		return fmt.Errorf("Parsing %s.file: %w", c, err)
 	}
+	defer payload.Release()
 	return p.writeFile(ctx, c, h, int64(size), payload, false)
 }
 

@@ -282,13 +282,25 @@ func (s *HTTPSource) LoadFile(ctx context.Context, c object.Checksum) (*object.F
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	h, size, payload, err := object.ReadArchiveHeader(b.Reader())
+	h, size, payload, err := object.OpenArchive(b.Reader())
 	if err != nil {
 		b.Close()
 		return nil, nil, 0, fmt.Errorf("Parsing %s.file: %w", c, err)
 	}
 	s.fetchedContent.Add(1)
-	return h, bodyReader{payload, b}, int64(size), nil
+	return h, payloadBody{payload, b}, int64(size), nil
+}
+
+// payloadBody is a downloaded .filez payload whose inflater goes back
+// to the pool when the body is closed.
+type payloadBody struct {
+	*object.Payload
+	b *fetch.Body
+}
+
+func (r payloadBody) Close() error {
+	r.Release()
+	return r.b.Close()
 }
 
 type bodyReader struct {

@@ -180,12 +180,12 @@ func (r *Repo) loadFileAt(p string) (*object.FileHeader, io.ReadCloser, int64, e
 		if err != nil {
 			return nil, nil, 0, err
 		}
-		h, size, payload, err := object.ReadArchiveHeader(f)
+		h, size, payload, err := object.OpenArchive(f)
 		if err != nil {
 			f.Close()
 			return nil, nil, 0, fmt.Errorf("%w: %v", errdefs.ErrCorrupt, err)
 		}
-		return h, readCloser{payload, f}, int64(size), nil
+		return h, payloadCloser{payload, f}, int64(size), nil
 	case ModeBareUser:
 		f, err := os.Open(p)
 		if err != nil {
@@ -247,6 +247,18 @@ func (r *Repo) loadFileAt(p string) (*object.FileHeader, io.ReadCloser, int64, e
 		}
 		return h, f, st.Size(), nil
 	}
+}
+
+// payloadCloser is a .filez payload whose inflater goes back to the
+// pool when the file is closed.
+type payloadCloser struct {
+	*object.Payload
+	f *os.File
+}
+
+func (p payloadCloser) Close() error {
+	p.Release()
+	return p.f.Close()
 }
 
 type readCloser struct {
