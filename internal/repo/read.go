@@ -13,6 +13,7 @@ import (
 	"github.com/gostree/gostree/internal/errdefs"
 	"github.com/gostree/gostree/internal/fsx"
 	"github.com/gostree/gostree/internal/object"
+	"golang.org/x/sys/unix"
 )
 
 // maxMetadataSize bounds metadata objects as libostree does.
@@ -176,16 +177,18 @@ func (r *Repo) loadLocalFile(c object.Checksum) (*object.FileHeader, io.ReadClos
 func (r *Repo) loadFileAt(p string) (*object.FileHeader, io.ReadCloser, int64, error) {
 	switch r.mode {
 	case ModeArchive:
-		f, err := os.Open(p)
+		// A raw descriptor: os.File would register each of thousands of
+		// short-lived files with the poller (fcntl, epoll_ctl) first.
+		fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
-			return nil, nil, 0, err
+			return nil, nil, 0, &fs.PathError{Op: "open", Path: p, Err: err}
 		}
-		h, size, payload, err := object.OpenArchive(f)
+		h, size, payload, err := object.OpenArchive(rawFile{fd})
 		if err != nil {
-			f.Close()
+			unix.Close(fd)
 			return nil, nil, 0, fmt.Errorf("%w: %v", errdefs.ErrCorrupt, err)
 		}
-		return h, payloadCloser{payload, f}, int64(size), nil
+		return h, payloadCloser{payload, fd}, int64(size), nil
 	case ModeBareUser:
 		f, err := os.Open(p)
 		if err != nil {
@@ -253,12 +256,12 @@ func (r *Repo) loadFileAt(p string) (*object.FileHeader, io.ReadCloser, int64, e
 // pool when the file is closed.
 type payloadCloser struct {
 	*object.Payload
-	f *os.File
+	fd int
 }
 
 func (p payloadCloser) Close() error {
 	p.Release()
-	return p.f.Close()
+	return unix.Close(p.fd)
 }
 
 type readCloser struct {

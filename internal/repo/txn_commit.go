@@ -394,10 +394,26 @@ func bootID() string {
 	return strings.TrimSpace(string(b))
 }
 
-// rawFile writes to a file descriptor without the os.File machinery
+// rawFile reads and writes a file descriptor without the os.File machinery
 // (poller registration, extra fcntl calls), which matters when a commit
 // creates thousands of small files.
 type rawFile struct{ fd int }
+
+func (f rawFile) Read(p []byte) (int, error) {
+	for {
+		n, err := unix.Read(f.fd, p)
+		if err == unix.EINTR {
+			continue
+		}
+		if n == 0 && err == nil && len(p) > 0 {
+			return 0, io.EOF
+		}
+		if n < 0 {
+			n = 0
+		}
+		return n, err
+	}
+}
 
 func (f rawFile) Write(p []byte) (int, error) {
 	n := 0
