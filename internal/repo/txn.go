@@ -206,7 +206,9 @@ func (t *Txn) Commit(ctx context.Context) error {
 		if err := t.r.ensureObjectDir(filepath.Dir(dst)); err != nil {
 			return err
 		}
-		if err := os.Rename(tmp, dst); err != nil {
+		// Not os.Rename, which stats dst first to refuse replacing a
+		// directory: one more system call per object.
+		if err := unix.Renameat(unix.AT_FDCWD, tmp, unix.AT_FDCWD, dst); err != nil {
 			return fmt.Errorf("commit object %s: %w", name, err)
 		}
 		dirs[filepath.Dir(dst)] = true

@@ -16,10 +16,10 @@ import (
 // another repository in the same mode, without reading or verifying it;
 // callers use it only for sources they trust, as libostree does for
 // local pulls. It reports false (and no error) when src does not exist
-// or the filesystem cannot link it, so the caller copies instead. An
-// object already stored is left alone.
+// or the filesystem cannot link it, so the caller copies instead. The
+// caller has found the object missing from the store (Txn.HasObject).
 func (t *Txn) LinkObject(ctx context.Context, name object.Name, src string) (bool, error) {
-	written, err := t.linkStaged(ctx, name, src)
+	written, err := t.linkStaged(name, src)
 	if err != nil || !written.ok {
 		return false, err
 	}

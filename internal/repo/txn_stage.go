@@ -163,12 +163,9 @@ func (t *Txn) stageAs(n object.Name, tmp string) (bool, error) {
 type linked struct{ ok, new bool }
 
 // linkStaged hard-links src to object n's staged name, unless n is
-// stored or staged already. ok is false when src does not exist or the
-// file system cannot link it.
-func (t *Txn) linkStaged(ctx context.Context, n object.Name, src string) (linked, error) {
-	if have, err := t.r.HasObject(ctx, n.Checksum, n.Type); err != nil || have {
-		return linked{ok: have}, err
-	}
+// staged already; callers have looked n up in the store. ok is false
+// when src does not exist or the file system cannot link it.
+func (t *Txn) linkStaged(n object.Name, src string) (linked, error) {
 	if err := t.stagingSubdir(n.Checksum[0]); err != nil {
 		return linked{}, err
 	}
