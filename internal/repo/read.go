@@ -28,13 +28,15 @@ func (r *Repo) ObjectPath(c object.Checksum, t object.Type) string {
 // FindObject returns the repo in the parent chain that holds the object,
 // or nil.
 func (r *Repo) FindObject(c object.Checksum, t object.Type) (*Repo, error) {
+	var st unix.Stat_t
 	for x := r; x != nil; x = x.parent {
-		_, err := os.Lstat(x.ObjectPath(c, t))
+		dir, rel := x.objectsAt(object.LoosePath(c, t, x.mode.IsArchive()))
+		err := unix.Fstatat(dir, rel, &st, unix.AT_SYMLINK_NOFOLLOW)
 		if err == nil {
 			return x, nil
 		}
-		if !errors.Is(err, fs.ErrNotExist) {
-			return nil, err
+		if err != unix.ENOENT {
+			return nil, &fs.PathError{Op: "lstat", Path: x.ObjectPath(c, t), Err: err}
 		}
 	}
 	return nil, nil

@@ -35,6 +35,7 @@ type Repo struct {
 	composefsWanted   Tristate
 	verityWanted      Tristate
 	verityUnsupported atomic.Bool
+	objFD *dirFD // objects/, for lookups relative to it (dirfd.go)
 	// noTmpfile remembers a filesystem without O_TMPFILE (txn_stage.go).
 	noTmpfile atomic.Bool
 
@@ -101,7 +102,8 @@ func Open(ctx context.Context, path string) (*Repo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening repo %s: %w", path, err)
 	}
-	r := &Repo{path: abs, config: cfg, knownDirs: map[string]bool{}}
+	r := &Repo{path: abs, config: cfg, knownDirs: map[string]bool{}, objFD: &dirFD{}}
+	closeDirFDOnCleanup(r)
 	if err := r.reloadConfig(ctx); err != nil {
 		return nil, fmt.Errorf("opening repo %s: %w", path, err)
 	}

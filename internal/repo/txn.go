@@ -30,6 +30,7 @@ type Txn struct {
 	// subdirs records which XX subdirectories of the staging directory
 	// exist; nstaged counts the staged objects (txn_stage.go).
 	subdirs [256]atomic.Bool
+	stageFD *dirFD // the staging directory, for paths relative to it
 	nstaged atomic.Int64
 	refs    []refUpdate
 	budget  atomic.Int64 // bytes still writable before min-free-space; <0 means unlimited
@@ -70,7 +71,7 @@ func (r *Repo) Begin(ctx context.Context) (*Txn, error) {
 		unlock()
 		return nil, fmt.Errorf("begin transaction: locking %s: %v", dir, err)
 	}
-	t := &Txn{r: r, dir: dir, dirLock: lockFD, unlock: unlock}
+	t := &Txn{r: r, dir: dir, dirLock: lockFD, unlock: unlock, stageFD: &dirFD{}}
 	t.budget.Store(-1)
 	if reserved, err := r.reservedBytes(); err == nil && reserved > 0 {
 		avail, _, err := fsx.FreeSpace(r.path)
@@ -206,9 +207,11 @@ func (t *Txn) Commit(ctx context.Context) error {
 		if err := t.r.ensureObjectDir(filepath.Dir(dst)); err != nil {
 			return err
 		}
+		from, fromRel := t.stagedAt(name)
+		to, toRel := t.r.objectsAt(object.LoosePath(name.Checksum, name.Type, t.r.mode.IsArchive()))
 		// Not os.Rename, which stats dst first to refuse replacing a
 		// directory: one more system call per object.
-		if err := unix.Renameat(unix.AT_FDCWD, tmp, unix.AT_FDCWD, dst); err != nil {
+		if err := unix.Renameat(from, fromRel, to, toRel); err != nil {
 			return fmt.Errorf("commit object %s: %w", name, err)
 		}
 		dirs[filepath.Dir(dst)] = true
@@ -235,6 +238,7 @@ func (t *Txn) Commit(ctx context.Context) error {
 // Abort drops everything staged and releases the lock. It is safe to
 // call after Commit.
 func (t *Txn) Abort() {
+	t.closeStageFD()
 	if t.dir != "" {
 		os.RemoveAll(t.dir)
 		releaseStaging(t.dir, t.dirLock, true)

@@ -65,10 +65,29 @@ func (t *Txn) stagedPath(n object.Name) string {
 	return t.dir + "/" + h[:2] + "/" + h[2:] + "." + n.Type.String()
 }
 
+// stagedAt returns a descriptor of the staging directory and object n's
+// staged path relative to it (the absolute path when there is none).
+func (t *Txn) stagedAt(n object.Name) (int, string) {
+	fd := t.stageFD.get(t.dir)
+	if fd < 0 {
+		return unix.AT_FDCWD, t.stagedPath(n)
+	}
+	return fd, object.LoosePath(n.Checksum, n.Type, false)
+}
+
+// closeStageFD drops the staging directory's descriptor.
+func (t *Txn) closeStageFD() {
+	if t.stageFD != nil && t.stageFD.open {
+		unix.Close(t.stageFD.fd)
+	}
+	t.stageFD = &dirFD{}
+}
+
 // isStaged reports whether object n is staged.
 func (t *Txn) isStaged(n object.Name) bool {
 	var st unix.Stat_t
-	return unix.Fstatat(unix.AT_FDCWD, t.stagedPath(n), &st, unix.AT_SYMLINK_NOFOLLOW) == nil
+	dir, rel := t.stagedAt(n)
+	return unix.Fstatat(dir, rel, &st, unix.AT_SYMLINK_NOFOLLOW) == nil
 }
 
 // place stages the finished file f as object n: unless the store has n
@@ -109,16 +128,16 @@ func (t *Txn) stageTemp(n object.Name, f tmpFile) (bool, error) {
 		return t.stageAs(n, f.path)
 	}
 	defer unix.Close(f.fd)
-	dst := t.stagedPath(n)
+	dir, dst := t.stagedAt(n)
 	if err := t.stagingSubdir(n.Checksum[0]); err != nil {
 		return false, err
 	}
 	// linkat through /proc needs no privilege; AT_EMPTY_PATH needs
 	// CAP_DAC_READ_SEARCH but works without /proc mounted.
-	err := unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(f.fd), unix.AT_FDCWD, dst, unix.AT_SYMLINK_FOLLOW)
+	err := unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(f.fd), dir, dst, unix.AT_SYMLINK_FOLLOW)
 	if errors.Is(err, unix.ENOENT) {
 		if _, serr := os.Stat("/proc/self/fd"); serr != nil {
-			err = unix.Linkat(f.fd, "", unix.AT_FDCWD, dst, unix.AT_EMPTY_PATH)
+			err = unix.Linkat(f.fd, "", dir, dst, unix.AT_EMPTY_PATH)
 		}
 	}
 	switch {
@@ -134,15 +153,15 @@ func (t *Txn) stageTemp(n object.Name, f tmpFile) (bool, error) {
 // stageAs moves the complete named file tmp to object n's staged name,
 // unless n is staged already: then tmp is dropped and false returned.
 func (t *Txn) stageAs(n object.Name, tmp string) (bool, error) {
-	dst := t.stagedPath(n)
+	dir, dst := t.stagedAt(n)
 	if err := t.stagingSubdir(n.Checksum[0]); err != nil {
 		unix.Unlink(tmp)
 		return false, err
 	}
-	err := unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, dst, unix.RENAME_NOREPLACE)
+	err := unix.Renameat2(unix.AT_FDCWD, tmp, dir, dst, unix.RENAME_NOREPLACE)
 	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) {
 		// No RENAME_NOREPLACE here: a hard link refuses to replace too.
-		if err = unix.Link(tmp, dst); err == nil {
+		if err = unix.Linkat(unix.AT_FDCWD, tmp, dir, dst, 0); err == nil {
 			unix.Unlink(tmp)
 		}
 	}
@@ -169,7 +188,8 @@ func (t *Txn) linkStaged(n object.Name, src string) (linked, error) {
 	if err := t.stagingSubdir(n.Checksum[0]); err != nil {
 		return linked{}, err
 	}
-	err := unix.Link(src, t.stagedPath(n))
+	dir, dst := t.stagedAt(n)
+	err := unix.Linkat(unix.AT_FDCWD, src, dir, dst, 0)
 	switch {
 	case err == nil:
 		t.nstaged.Add(1)
@@ -184,7 +204,8 @@ func (t *Txn) linkStaged(n object.Name, src string) (linked, error) {
 
 // unstage drops a staged object.
 func (t *Txn) unstage(n object.Name) {
-	if unix.Unlink(t.stagedPath(n)) == nil {
+	dir, rel := t.stagedAt(n)
+	if unix.Unlinkat(dir, rel, 0) == nil {
 		t.nstaged.Add(-1)
 	}
 }
