@@ -45,8 +45,25 @@ func (p *partial) reset() {
 	p.validator = ""
 	p.fromDisk = false
 	if p.file != nil {
-		p.file.Truncate(0)
+		emptyFile(p.file)
 	}
+}
+
+// emptyFile truncates f to nothing unless it is empty already. A
+// truncate to zero, even of an empty file, makes ext4 (auto_da_alloc)
+// write the file's data out when it is closed, as for a file rewritten
+// in place: a partial download that is removed when it completes would
+// otherwise reach the disk, as many bytes as it holds, instead of
+// staying in the page cache until it is unlinked.
+func emptyFile(f *os.File) error {
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if st.Size() == 0 {
+		return nil
+	}
+	return f.Truncate(0)
 }
 
 // resumeState holds the partial bodies of one Fetch across its attempts.

@@ -189,7 +189,7 @@ func (c *Client) spill(req *Request, key string, p *partial) error {
 			return err
 		}
 		if f != nil {
-			if err := f.Truncate(0); err != nil {
+			if err := emptyFile(f); err != nil {
 				f.Close()
 				return err
 			}

@@ -227,7 +227,7 @@ func (r *streamReader) startPartial() {
 	if err != nil || f == nil {
 		return
 	}
-	if err := f.Truncate(0); err != nil {
+	if err := emptyFile(f); err != nil {
 		f.Close()
 		return
 	}
