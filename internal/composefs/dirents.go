@@ -38,7 +38,7 @@ func (iw *imageWriter) dirents(w *wnode, blocks bool) {
 func (iw *imageWriter) direntGroup(kids []*wnode, align uint64) {
 	le := binary.LittleEndian
 	nameoff := uint16(len(kids) * direntSize)
-	var d [direntSize]byte
+	d := iw.buf[:direntSize]
 	for _, c := range kids {
 		t, err := c.target()
 		if err != nil {
@@ -51,11 +51,11 @@ func (iw *imageWriter) direntGroup(kids []*wnode, align uint64) {
 		le.PutUint16(d[8:], nameoff)
 		d[10] = fileType(t.mode)
 		d[11] = 0
-		iw.put(d[:])
+		iw.put(d)
 		nameoff += uint16(len(c.name))
 	}
 	for _, c := range kids {
-		iw.put([]byte(c.name))
+		iw.putString(c.name)
 	}
 	iw.align(align)
 }

@@ -2,8 +2,10 @@ package composefs
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
-	"sort"
+	"slices"
+	"strings"
 
 	"github.com/gostree/gostree/internal/errdefs"
 )
@@ -40,7 +42,9 @@ func (l *layout) order(root *wnode) {
 			}
 			w.nlink = n
 		}
-		sort.Slice(w.xattrs, func(a, b int) bool { return w.xattrs[a].key < w.xattrs[b].key })
+		if len(w.xattrs) > 1 {
+			slices.SortFunc(w.xattrs, func(a, b wxattr) int { return strings.Compare(a.key, b.key) })
+		}
 		if w.mtime < l.minSec || w.mtime == l.minSec && w.nsec < l.minNsec {
 			l.minSec, l.minNsec = w.mtime, w.nsec
 		}
@@ -66,33 +70,47 @@ func (l *layout) shareXattrs() {
 		count int
 		off   int64
 	}
-	entries := map[string]*entry{}
-	id := func(x wxattr) string { return x.key + "\x00" + string(x.value) }
+	// Pairs are found by key, then value: few keys, and looking a value
+	// up as string(value) does not allocate. refs are each xattr's pair
+	// in node order, for the second pass.
+	total := 0
+	for _, w := range l.nodes {
+		total += len(w.xattrs)
+	}
+	byKey := map[string]map[string]int{}
+	entries := make([]entry, 0, total)
+	refs := make([]int, 0, total)
 	for _, w := range l.nodes {
 		for _, x := range w.xattrs {
-			e := entries[id(x)]
-			if e == nil {
-				e = &entry{x: x, off: -1}
-				entries[id(x)] = e
+			byValue := byKey[x.key]
+			if byValue == nil {
+				byValue = map[string]int{}
+				byKey[x.key] = byValue
 			}
-			e.count++
+			i, ok := byValue[string(x.value)]
+			if !ok {
+				i = len(entries)
+				entries = append(entries, entry{x: x, off: -1})
+				byValue[string(x.value)] = i
+			}
+			entries[i].count++
+			refs = append(refs, i)
 		}
 	}
 	var multi []*entry
-	for _, e := range entries {
-		if e.count > 1 {
-			multi = append(multi, e)
+	for i := range entries {
+		if entries[i].count > 1 {
+			multi = append(multi, &entries[i])
 		}
 	}
-	sort.Slice(multi, func(i, j int) bool {
-		a, b := multi[i].x, multi[j].x
-		if a.key != b.key {
-			return a.key > b.key
+	slices.SortFunc(multi, func(a, b *entry) int {
+		if c := strings.Compare(b.x.key, a.x.key); c != 0 {
+			return c
 		}
-		if len(a.value) != len(b.value) {
-			return len(a.value) > len(b.value)
+		if c := cmp.Compare(len(b.x.value), len(a.x.value)); c != 0 {
+			return c
 		}
-		return bytes.Compare(a.value, b.value) > 0
+		return bytes.Compare(b.x.value, a.x.value)
 	})
 	var off uint64
 	for _, e := range multi {
@@ -104,7 +122,8 @@ func (l *layout) shareXattrs() {
 	for _, w := range l.nodes {
 		w.nShared = 0
 		for i := range w.xattrs {
-			e := entries[id(w.xattrs[i])]
+			e := &entries[refs[0]]
+			refs = refs[1:]
 			w.xattrs[i].shared = -1
 			if e.off >= 0 && w.nShared < maxSharedRefs {
 				w.xattrs[i].shared = e.off
@@ -137,7 +156,7 @@ func (l *layout) place() error {
 			w.xsize = roundUp(xattrHdrSize+4*w.nShared+inl, 4)
 		}
 		if (w.xsize-xattrHdrSize)/4+1 > 0xffff {
-			return fmt.Errorf("%s: too many xattrs: %w", w.path, errdefs.ErrInvalid)
+			return fmt.Errorf("%s: too many xattrs: %w", w.pathname(), errdefs.ErrInvalid)
 		}
 		start := roundUp(pos, slotSize)
 		pad := w.tailPadding(start, isize+uint64(w.xsize))

@@ -56,7 +56,7 @@ func rewriteForOverlay(root *wnode, version int) error {
 			continue
 		}
 		stub := &wnode{
-			name: name, path: "/" + name, mode: TypeChar | 0o644, nlink: 1,
+			name: name, parent: root, mode: TypeChar | 0o644, nlink: 1,
 			uid: root.uid, gid: root.gid, mtime: root.mtime, nsec: root.nsec,
 		}
 		if hasSelinux {
@@ -80,13 +80,13 @@ func (w *wnode) xattr(key string) ([]byte, bool) {
 
 func rewriteNode(w, parent *wnode, version int) error {
 	if !validMode(w.mode) {
-		return fmt.Errorf("%s: invalid file type in mode %o: %w", w.path, w.mode, errdefs.ErrInvalid)
+		return fmt.Errorf("%s: invalid file type in mode %o: %w", w.pathname(), w.mode, errdefs.ErrInvalid)
 	}
 	typ := w.typ()
-	external := typ == TypeRegular && w.size > 0 && w.content == nil
+	external := w.external()
 	if external {
 		if _, n := chunking(w.size); n > maxChunks {
-			return fmt.Errorf("%s: file size %d too big: %w", w.path, w.size, errdefs.ErrInvalid)
+			return fmt.Errorf("%s: file size %d too big: %w", w.pathname(), w.size, errdefs.ErrInvalid)
 		}
 	}
 	// Escaping renames in place; libcomposefs does not re-charge the
@@ -135,8 +135,9 @@ func rewriteNode(w, parent *wnode, version int) error {
 	if typ != TypeDir {
 		return nil
 	}
-	w.addChild(&wnode{name: ".", path: w.path, link: w})
-	w.addChild(&wnode{name: "..", path: w.path, link: parent})
+	dots := &[2]wnode{{name: ".", link: w}, {name: "..", link: parent}}
+	w.addChild(&dots[0])
+	w.addChild(&dots[1])
 	for _, c := range w.children {
 		if c.link != nil {
 			continue
@@ -147,5 +148,9 @@ func rewriteNode(w, parent *wnode, version int) error {
 	}
 	return nil
 }
+
+// external reports whether w is a regular file whose content is in
+// another file (the payload), not inline: it gets overlay xattrs.
+func (w *wnode) external() bool { return w.typ() == TypeRegular && w.size > 0 && w.content == nil }
 
 func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }

@@ -55,7 +55,10 @@ type imageWriter struct {
 	off uint64
 	end uint64 // next free data block offset
 	err error
+	// Scratch space for what is put: a local array passed to the
+	// bufio.Writer would escape, one allocation each time.
 	buf [extendedSize]byte
+	tmp [xattrHdrSize]byte
 }
 
 func (iw *imageWriter) put(b []byte) {
@@ -66,7 +69,30 @@ func (iw *imageWriter) put(b []byte) {
 	iw.off += uint64(len(b))
 }
 
+// putString is put without converting s to a new []byte.
+func (iw *imageWriter) putString(s string) {
+	if iw.err != nil {
+		return
+	}
+	_, iw.err = iw.w.WriteString(s)
+	iw.off += uint64(len(s))
+}
+
+// putUint32 puts v little-endian.
+func (iw *imageWriter) putUint32(v uint32) {
+	binary.LittleEndian.PutUint32(iw.tmp[:4], v)
+	iw.put(iw.tmp[:4])
+}
+
 var zeros [blockSize]byte
+
+// ones is a block of 0xff bytes: a chunk map of holes.
+var ones = func() (b [blockSize]byte) {
+	for i := range b {
+		b[i] = 0xff
+	}
+	return b
+}()
 
 func (iw *imageWriter) pad(n uint64) {
 	for n > 0 {
@@ -78,8 +104,13 @@ func (iw *imageWriter) pad(n uint64) {
 
 func (iw *imageWriter) align(a uint64) { iw.pad(roundUp(iw.off, a) - iw.off) }
 
-func (iw *imageWriter) check(what string, want uint64) {
+// check makes sure that what (of node w, if not nil) starts or ends at
+// want; the message is built only when it does not.
+func (iw *imageWriter) check(what string, w *wnode, want uint64) {
 	if iw.err == nil && iw.off != want {
+		if w != nil {
+			what += " " + w.pathname()
+		}
 		iw.err = fmt.Errorf("composefs: internal error: %s at offset %d, expected %d", what, iw.off, want)
 	}
 }
@@ -110,25 +141,25 @@ func (iw *imageWriter) write() error {
 	iw.end = l.dataStart
 	for _, w := range l.nodes {
 		iw.pad(w.ipad)
-		iw.check("inode "+w.path, w.nid*slotSize)
+		iw.check("inode", w, w.nid*slotSize)
 		if err := iw.inode(w); err != nil {
 			return err
 		}
 	}
 	iw.align(slotSize)
-	iw.check("shared xattrs", l.inodesEnd)
+	iw.check("shared xattrs", nil, l.inodesEnd)
 	for _, x := range l.shared {
 		iw.xattr(x)
 	}
 	iw.align(blockSize)
-	iw.check("data blocks", l.dataStart)
+	iw.check("data blocks", nil, l.dataStart)
 	for _, w := range l.nodes {
 		if w.typ() == TypeDir {
 			iw.dirents(w, true)
 		}
 		iw.fileBlocks(w)
 	}
-	iw.check("end of image", l.dataStart+l.nDataBlocks*blockSize)
+	iw.check("end of image", nil, l.dataStart+l.nDataBlocks*blockSize)
 	return iw.err
 }
 
@@ -211,7 +242,7 @@ func (iw *imageWriter) inode(w *wnode) error {
 	case typ == TypeDir:
 		iw.dirents(w, false)
 	case typ == TypeSymlink && w.nblocks == 0:
-		iw.put([]byte(w.payload))
+		iw.putString(w.payload)
 	case typ == TypeRegular && w.tail > 0 && w.content != nil:
 		iw.put(w.content[w.size-w.tail:])
 	case typ == TypeRegular && w.tail > 0:
@@ -221,21 +252,15 @@ func (iw *imageWriter) inode(w *wnode) error {
 }
 
 func (iw *imageWriter) xattrBody(w *wnode) {
-	le := binary.LittleEndian
 	start := iw.off
-	keys := make([]string, len(w.xattrs))
-	for i, x := range w.xattrs {
-		keys[i] = x.key
-	}
-	var hdr [xattrHdrSize]byte
-	le.PutUint32(hdr[0:], nameFilter(keys))
-	hdr[4] = byte(w.nShared)
-	iw.put(hdr[:])
+	h := iw.tmp[:xattrHdrSize]
+	clear(h)
+	binary.LittleEndian.PutUint32(h, nameFilter(w.xattrs))
+	h[4] = byte(w.nShared)
+	iw.put(h)
 	for _, x := range w.xattrs {
 		if x.shared >= 0 {
-			var ref [4]byte
-			le.PutUint32(ref[:], uint32((iw.l.inodesEnd%blockSize+uint64(x.shared))/4))
-			iw.put(ref[:])
+			iw.putUint32(uint32((iw.l.inodesEnd%blockSize + uint64(x.shared)) / 4))
 		}
 	}
 	for _, x := range w.xattrs {
@@ -243,29 +268,25 @@ func (iw *imageWriter) xattrBody(w *wnode) {
 			iw.xattr(x)
 		}
 	}
-	iw.check("end of xattrs of "+w.path, start+uint64(w.xsize))
+	iw.check("end of xattrs of", w, start+uint64(w.xsize))
 }
 
 func (iw *imageWriter) xattr(x wxattr) {
 	idx, suffix := splitXattrKey(x.key)
-	var e [xattrEntSize]byte
+	e := iw.tmp[:xattrEntSize]
 	e[0] = byte(len(suffix))
 	e[1] = idx
 	binary.LittleEndian.PutUint16(e[2:], uint16(len(x.value)))
-	iw.put(e[:])
-	iw.put([]byte(suffix))
+	iw.put(e)
+	iw.putString(suffix)
 	iw.put(x.value)
 	iw.align(4)
 }
 
 func (iw *imageWriter) nullChunks(n uint64) {
-	var b [4 * 64]byte
-	for i := range b {
-		b[i] = 0xff
-	}
 	for n > 0 {
-		k := min(n, 64)
-		iw.put(b[:4*k])
+		k := min(n, blockSize/4)
+		iw.put(ones[:4*k])
 		n -= k
 	}
 }

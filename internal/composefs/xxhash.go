@@ -51,10 +51,10 @@ func xxh32(b []byte, seed uint32) uint32 {
 
 // nameFilter is an inode's h_name_filter: all ones, minus one bit per
 // xattr name.
-func nameFilter(keys []string) uint32 {
+func nameFilter(xs []wxattr) uint32 {
 	var bits uint32
-	for _, k := range keys {
-		idx, suffix := splitXattrKey(k)
+	for _, x := range xs {
+		idx, suffix := splitXattrKey(x.key)
 		bits |= 1 << (xxh32([]byte(suffix), xattrSeed+uint32(idx)) & 31)
 	}
 	return ^bits
