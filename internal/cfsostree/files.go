@@ -6,32 +6,34 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gostree/gostree/internal/composefs"
 	"github.com/gostree/gostree/internal/fsverity"
 	"github.com/gostree/gostree/internal/object"
 )
 
-// resolveFiles loads every distinct content object once (computing
-// digests is the expensive part, so objects are spread over the CPUs)
-// and gives each file entry its own node: libostree never emits hard
-// links, so entries sharing an object stay separate inodes.
+// resolveFiles loads every distinct content object once, spread over
+// the CPUs (system calls per object, and digests where computed, are
+// the cost), and gives each file entry its own node: libostree never
+// emits hard links, so entries sharing an object stay separate inodes.
+// The result does not depend on the order the workers finish in.
 func (b *builder) resolveFiles() error {
 	tmpl := make([]*composefs.Node, len(b.uniq))
 	errs := make([]error, len(b.uniq))
 	workers := min(runtime.GOMAXPROCS(0), len(b.uniq))
-	var next int
-	var mu sync.Mutex
+	var next atomic.Int64
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var s *scratch
+			if b.loose != nil {
+				s = newScratch()
+			}
 			for {
-				mu.Lock()
-				i := next
-				next++
-				mu.Unlock()
+				i := int(next.Add(1) - 1)
 				if i >= len(b.uniq) {
 					return
 				}
@@ -39,20 +41,27 @@ func (b *builder) resolveFiles() error {
 					errs[i] = err
 					continue
 				}
-				tmpl[i], errs[i] = b.fileNode(b.uniq[i])
+				tmpl[i], errs[i] = b.fileNode(b.uniq[i], s)
 			}
 		}()
 	}
 	wg.Wait()
-	for _, s := range b.slots {
+	// One allocation for all the file nodes; entries sharing an object
+	// share its xattr values (nothing below modifies them) but not the
+	// slice, so that a caller setting an xattr on one leaves the others.
+	nodes := make([]composefs.Node, len(b.slots))
+	for i, s := range b.slots {
 		if err := errs[s.obj]; err != nil {
-			return fmt.Errorf("composefs: %s: %w", s.path, err)
+			return fmt.Errorf("composefs: %s: %w", s.path(), err)
 		}
-		n := *tmpl[s.obj]
+		n := &nodes[i]
+		*n = *tmpl[s.obj]
 		n.Name = s.name
-		n.Xattrs = append([]composefs.Xattr(nil), n.Xattrs...)
-		if err := s.parent.AddChild(&n); err != nil {
-			return fmt.Errorf("composefs: %s: %w", s.path, err)
+		if len(n.Xattrs) > 0 {
+			n.Xattrs = append([]composefs.Xattr(nil), n.Xattrs...)
+		}
+		if err := s.parent.AddChild(n); err != nil {
+			return fmt.Errorf("composefs: %s: %w", s.path(), err)
 		}
 	}
 	return nil
@@ -60,8 +69,16 @@ func (b *builder) resolveFiles() error {
 
 // fileNode maps one content object: mode, owner, size and xattrs from
 // its header; a symlink's target, or a non-empty file's object path and
-// (per b.verity) its fs-verity digest.
-func (b *builder) fileNode(c object.Checksum) (*composefs.Node, error) {
+// (per b.verity) its fs-verity digest. Objects of a loose repository are
+// read by path (loose.go); anything that path does not handle, errors
+// included, goes through Source.LoadFile, whose messages are the ones
+// reported.
+func (b *builder) fileNode(c object.Checksum, s *scratch) (*composefs.Node, error) {
+	if b.loose != nil {
+		if n, ok := b.loose.fileNode(c, s); ok {
+			return n, nil
+		}
+	}
 	h, rc, size, err := b.src.LoadFile(b.ctx, c)
 	if err != nil {
 		return nil, err
@@ -95,15 +112,20 @@ func (b *builder) fileNode(c object.Checksum) (*composefs.Node, error) {
 	if b.verity != VerityRequired {
 		return n, nil
 	}
+	return n, computeDigest(n, c, rc, size)
+}
+
+// computeDigest sets n's digest from the object's content.
+func computeDigest(n *composefs.Node, c object.Checksum, r io.Reader, size int64) error {
 	d := fsverity.New(fsverity.Params{})
-	got, err := io.Copy(d, rc)
+	got, err := io.Copy(d, r)
 	if err != nil {
-		return nil, fmt.Errorf("file object %s: reading content: %w", c, err)
+		return fmt.Errorf("file object %s: reading content: %w", c, err)
 	}
 	if got != size {
-		return nil, fmt.Errorf("file object %s: content is %d bytes, header says %d", c, got, size)
+		return fmt.Errorf("file object %s: content is %d bytes, header says %d", c, got, size)
 	}
 	sum := d.Sum()
 	n.Digest = &sum
-	return n, nil
+	return nil
 }

@@ -27,6 +27,9 @@ var rootDirs = []string{"usr", "etc", "boot", "var", "sysroot"}
 // root dirmeta). Errors name the path and the object.
 func Tree(ctx context.Context, src Source, rootTree, rootMeta object.Checksum, v Verity) (*composefs.Node, error) {
 	b := &builder{ctx: ctx, src: src, verity: v, metas: map[object.Checksum]object.DirMeta{}, seen: map[object.Checksum]int{}}
+	if lr, ok := src.(looseRepo); ok {
+		b.loose = newLooseReader(lr, v)
+	}
 	root, err := b.dir("/", rootTree, rootMeta)
 	if err != nil {
 		return nil, err
@@ -51,6 +54,8 @@ type builder struct {
 	ctx    context.Context
 	src    Source
 	verity Verity
+	loose  *looseReader // nil: every object through src
+	buf    []byte       // dirtree reads (dir is not concurrent)
 	metas  map[object.Checksum]object.DirMeta
 	// slots are the file entries in walk order; uniq the distinct
 	// objects, seen maps an object to its index in uniq.
@@ -59,14 +64,17 @@ type builder struct {
 	seen  map[object.Checksum]int
 }
 
-// slot is a file entry waiting for its object: it goes into parent,
-// after the entries before it in dirtree order.
+// slot is a file entry waiting for its object: it goes into parent
+// (whose path is dir), after the entries before it in dirtree order.
 type slot struct {
 	parent *composefs.Node
+	dir    string
 	name   string
-	path   string
 	obj    int
 }
+
+// path is the entry's path, for error messages.
+func (s slot) path() string { return join(s.dir, s.name) }
 
 // dir builds the directory at path from its dirtree and dirmeta. Files
 // get placeholders (nil children filled by resolveFiles) so that every
@@ -75,7 +83,7 @@ func (b *builder) dir(path string, tree, meta object.Checksum) (*composefs.Node,
 	if err := b.ctx.Err(); err != nil {
 		return nil, err
 	}
-	dt, err := b.src.LoadDirTree(b.ctx, tree)
+	dt, err := b.loadDirTree(tree)
 	if err != nil {
 		return nil, fmt.Errorf("composefs: %s: %w", path, err)
 	}
@@ -112,7 +120,7 @@ func (b *builder) dir(path string, tree, meta object.Checksum) (*composefs.Node,
 			b.seen[f.Checksum] = i
 			b.uniq = append(b.uniq, f.Checksum)
 		}
-		b.slots = append(b.slots, slot{parent: n, name: f.Name, path: join(path, f.Name), obj: i})
+		b.slots = append(b.slots, slot{parent: n, dir: path, name: f.Name, obj: i})
 	}
 	for _, d := range dt.Dirs {
 		if err := add(d.Name); err != nil {
@@ -126,6 +134,17 @@ func (b *builder) dir(path string, tree, meta object.Checksum) (*composefs.Node,
 		n.Children = append(n.Children, c)
 	}
 	return n, nil
+}
+
+// loadDirTree reads a dirtree, by path in a loose repository (anything
+// odd there, errors included, is left to LoadDirTree).
+func (b *builder) loadDirTree(c object.Checksum) (object.DirTree, error) {
+	if b.loose != nil {
+		if dt, ok := b.loose.dirTree(c, &b.buf); ok {
+			return dt, nil
+		}
+	}
+	return b.src.LoadDirTree(b.ctx, c)
 }
 
 // validName is ot_util_filename_validate plus what an image can hold.
