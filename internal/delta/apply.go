@@ -8,10 +8,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 
 	"github.com/gostree/gostree/internal/errdefs"
 	"github.com/gostree/gostree/internal/object"
 	"github.com/gostree/gostree/internal/repo"
+	"golang.org/x/sync/errgroup"
 	"golang.org/x/sys/unix"
 )
 
@@ -31,7 +33,20 @@ var ErrArchiveTarget = errors.New("delta: this delta part can only be applied to
 // transaction commits; objects already present are skipped.
 func ExecutePart(ctx context.Context, txn *repo.Txn, objects []object.Name, p *Payload) error {
 	e := &executor{ctx: ctx, txn: txn, objects: objects, p: p}
-	return e.run()
+	// Objects whose data is all in the payload are written and hashed by
+	// other goroutines while the operations go on: the payload is held
+	// until the part is done anyway, so this costs no memory, and it
+	// takes the writing off the one thread that decodes and interprets.
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	e.async = &g
+	err := e.run()
+	if werr := g.Wait(); werr != nil {
+		// A write failed first: the operations that followed it only
+		// ran because it was not awaited.
+		return werr
+	}
+	return err
 }
 
 // CountOps decodes a part's operations and counts them without writing
@@ -47,6 +62,7 @@ func CountOps(objects []object.Name, p *Payload) (OpStats, error) {
 type executor struct {
 	ctx       context.Context
 	txn       *repo.Txn
+	async     *errgroup.Group // writes payload-only objects when set
 	statsOnly bool
 	objects   []object.Name
 	p         *Payload
@@ -241,10 +257,29 @@ func (e *executor) openSpliceAndClose() error {
 	default:
 		return fmt.Errorf("opcode %s: object %s has mode 0%o: %w", op, t.Checksum, h.Mode, errdefs.ErrCorrupt)
 	}
-	if _, err := e.txn.WriteFile(e.ctx, h, int64(size), payload, &t.Checksum); err != nil {
-		return fmt.Errorf("opcode %s: %w", op, err)
+	if err := e.writeFile(op, h, size, payload, t.Checksum); err != nil {
+		return err
 	}
 	return e.finish()
+}
+
+// writeFile writes content object c, in another goroutine when the
+// executor has them (its data must not depend on the read source).
+func (e *executor) writeFile(op string, h *object.FileHeader, size uint64, payload io.Reader, c object.Checksum) error {
+	write := func() error {
+		if _, err := e.txn.WriteFile(e.ctx, h, int64(size), payload, &c); err != nil {
+			if errors.Is(err, errPatch) {
+				return fmt.Errorf("opcode bspatch: %w", err)
+			}
+			return fmt.Errorf("opcode %s: %w", op, err)
+		}
+		return nil
+	}
+	if e.async == nil {
+		return write()
+	}
+	e.async.Go(write)
+	return nil
 }
 
 // requireBare refuses the streaming operations outside bare
@@ -456,11 +491,19 @@ func (e *executor) close() error {
 		if e.written != e.size {
 			return fmt.Errorf("opcode %s: object %s got %d of its %d bytes: %w", op, e.cur.Checksum, e.written, e.size, errdefs.ErrCorrupt)
 		}
-		if _, err := e.txn.WriteFile(e.ctx, e.header, int64(e.size), io.MultiReader(e.pieces...), &e.cur.Checksum); err != nil {
-			if errors.Is(err, errPatch) {
-				return fmt.Errorf("opcode bspatch: %w", err)
+		payload := io.MultiReader(e.pieces...)
+		if len(e.files) > 0 || e.src != nil {
+			// Pieces read from the read source, which the next
+			// operations close or move.
+			async := e.async
+			e.async = nil
+			err := e.writeFile(op, e.header, e.size, payload, e.cur.Checksum)
+			e.async = async
+			if err != nil {
+				return err
 			}
-			return fmt.Errorf("opcode %s: %w", op, err)
+		} else if err := e.writeFile(op, e.header, e.size, payload, e.cur.Checksum); err != nil {
+			return err
 		}
 	}
 	return e.finish()

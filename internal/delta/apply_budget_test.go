@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/gostree/gostree/internal/object"
@@ -103,13 +104,13 @@ func applyBudget(t *testing.T, dir string, budget int64) (string, []object.Name)
 	ctx := context.Background()
 	dst := filepath.Join(t.TempDir(), "dst")
 	ostreeRef(t, dst, "init", "--mode=bare-user")
-	done := 0
-	err := applyDirWith(t, dst, dir, ApplyOptions{MemoryBudget: budget, PartDone: func(int, bool) { done++ }})
+	var done atomic.Int32
+	err := applyDirWith(t, dst, dir, ApplyOptions{MemoryBudget: budget, PartDone: func(int, bool) { done.Add(1) }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if parts := countParts(t, dir); parts < 3 || done != parts {
-		t.Errorf("%d parts done of %d; want several", done, parts)
+	if parts := countParts(t, dir); parts < 3 || int(done.Load()) != parts {
+		t.Errorf("%d parts done of %d; want several", done.Load(), parts)
 	}
 	r, err := repo.Open(ctx, dst)
 	if err != nil {

@@ -36,7 +36,8 @@ type ApplyOptions struct {
 	// the repository's budget (membudget.FromConfig), which also becomes
 	// the Go runtime's soft memory limit.
 	MemoryBudget int64
-	// PartDone, when set, is called after each part that was applied or
+	// PartDone, when set, is called (from the part's goroutine: parts
+	// may run concurrently) after each part that was applied or
 	// found complete.
 	PartDone func(i int, skipped bool)
 }
