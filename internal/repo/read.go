@@ -58,31 +58,60 @@ func notFound(c object.Checksum, t object.Type) error {
 
 // LoadMetadata reads the raw bytes of a metadata object.
 func (r *Repo) LoadMetadata(ctx context.Context, c object.Checksum, t object.Type) ([]byte, error) {
-	x, err := r.FindObject(c, t)
-	if err != nil {
-		return nil, err
+	// Opened straight away, relative to objects/, without a stat first:
+	// walks read thousands of dirtrees.
+	for x := r; x != nil; x = x.parent {
+		dir, rel := x.objectsAt(object.LoosePath(c, t, x.mode.IsArchive()))
+		fd, err := unix.Openat(dir, rel, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err == unix.ENOENT {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("load %s.%s: %w", c, t, &fs.PathError{Op: "open", Path: x.ObjectPath(c, t), Err: err})
+		}
+		defer unix.Close(fd)
+		return readMetadataFD(fd, c, t)
 	}
-	if x == nil {
-		return nil, notFound(c, t)
-	}
-	return readMetadataFile(x.ObjectPath(c, t), c, t)
+	return nil, notFound(c, t)
 }
 
 // readMetadataFile reads the metadata object c.t stored at p.
 func readMetadataFile(p string, c object.Checksum, t object.Type) ([]byte, error) {
-	f, err := os.Open(p)
+	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
+		return nil, fmt.Errorf("load %s.%s: %w", c, t, &fs.PathError{Op: "open", Path: p, Err: err})
+	}
+	defer unix.Close(fd)
+	return readMetadataFD(fd, c, t)
+}
+
+// readMetadataFD reads a whole metadata object from fd, sized by fstat.
+func readMetadataFD(fd int, c object.Checksum, t object.Type) ([]byte, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
 		return nil, fmt.Errorf("load %s.%s: %w", c, t, err)
 	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxMetadataSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("load %s.%s: %w", c, t, err)
-	}
-	if len(b) > maxMetadataSize {
+	if st.Size > maxMetadataSize {
 		return nil, fmt.Errorf("metadata object %s.%s is larger than %d bytes: %w", c, t, maxMetadataSize, errdefs.ErrCorrupt)
 	}
-	return b, nil
+	// One byte more than the size finds a file that grew meanwhile.
+	b := make([]byte, st.Size+1)
+	n, err := io.ReadFull(rawFile{fd}, b)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return nil, fmt.Errorf("load %s.%s: %w", c, t, err)
+	}
+	if n > int(st.Size) {
+		rest, err := io.ReadAll(io.LimitReader(rawFile{fd}, maxMetadataSize))
+		if err != nil {
+			return nil, fmt.Errorf("load %s.%s: %w", c, t, err)
+		}
+		b = append(b[:n], rest...)
+		if len(b) > maxMetadataSize {
+			return nil, fmt.Errorf("metadata object %s.%s is larger than %d bytes: %w", c, t, maxMetadataSize, errdefs.ErrCorrupt)
+		}
+		return b, nil
+	}
+	return b[:n], nil
 }
 
 // LoadCommit reads and parses a commit.
