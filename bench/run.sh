@@ -69,6 +69,11 @@ CASE_TABLE=(
 	"pull-archive-incr-rtt|pull B into an archive repo holding A, added RTT|pull origin bench/main (repo holding A)|0.5|"
 	"pull-bare-user-rtt|pull A into a bare-user repo, added RTT|pull origin bench/main@A (fresh repo)|0.5|"
 	"pull-bare-user-incr-rtt|pull B into a bare-user repo holding A, added RTT|pull origin bench/main (repo holding A)|0.5|"
+	"local-archive|pull-local A from an archive repo, fresh bare-user repo|pull-local SRC bench/a (SRC: the reference's archive repo holding A and B)|0.5|"
+	"local-archive-incr|pull-local B from an archive repo, bare-user repo holding A|pull-local SRC bench/b (repo holding A)|0.5|"
+	"local-bare-user|pull-local A from a bare-user repo, fresh bare-user repo (hard links)|pull-local SRC bench/a (SRC: the reference's bare-user repo)|0.5|"
+	"local-bare|pull-local A from an archive repo, fresh bare repo (a sysroot's)|pull-local SRC bench/a (fresh bare repo)|0.5|"
+	"local-file-incr|pull B over file:// from an archive repo, bare-user repo holding A|pull origin bench/b (remote url=file://SRC; repo holding A)|0.5|"
 	"delta-ab|static delta A → B, archive repo|static-delta generate --from=bench/a --to=bench/b --filename=DIR/superblock|0.5|"
 	"delta-scratch|static delta from scratch to B, archive repo|static-delta generate --empty --to=bench/b --filename=DIR/superblock|0.5|"
 	"delta-apply-ab|apply the reference's A → B delta, bare-user repo holding A|static-delta apply-offline DELTA/superblock (repo holding A; delta without fallbacks)|1.0|"
@@ -540,6 +545,34 @@ run_one() {
 			quiet "$case.$run.$tool.fsck" "$(bin_of "$other")" --repo="$repo" fsck
 		fi
 		check "$case" "$run" "$tool" applied "$("$bin" --repo="$repo" ls "$b" /usr/bin | wc -l) entries in $b:/usr/bin, objects=$(objcount "$repo")"
+		;;
+	local-*)
+		# Every tool pulls from the same source, written by the reference.
+		local src want ref=bench/a
+		src=$(shared reference archive-ab)
+		[[ $case == local-bare-user ]] && src=$(shared reference bu-ab)
+		case $case in
+		local-archive | local-bare-user | local-bare)
+			local mode=bare-user
+			[[ $case == local-bare ]] && mode=bare
+			quiet "$case.$run.$tool.setup" "$bin" --repo="$repo" init --mode=$mode
+			timed "$case" "$run" "$tool" "$order" "$bin" --repo="$repo" pull-local "$src" bench/a
+			;;
+		local-archive-incr)
+			cp -a "$(shared "$tool" bu-a)" "$repo"
+			ref=bench/b
+			timed "$case" "$run" "$tool" "$order" "$bin" --repo="$repo" pull-local "$src" bench/b
+			;;
+		local-file-incr)
+			cp -a "$(shared "$tool" bu-a)" "$repo"
+			quiet "$case.$run.$tool.setup" "$bin" --repo="$repo" remote add --no-gpg-verify src "file://$src"
+			ref=src:bench/b
+			timed "$case" "$run" "$tool" "$order" "$bin" --repo="$repo" pull src bench/b
+			;;
+		esac
+		want=$("$(bin_of reference)" --repo="$src" rev-parse "${ref#src:}")
+		check "$case" "$run" "$tool" commit "$("$bin" --repo="$repo" rev-parse "$ref")"
+		[[ $("$bin" --repo="$repo" rev-parse "$ref") == "$want" ]] || die "$case ($tool): $ref is not $want"
 		;;
 	pull-*)
 		local mode=archive url=$PULL_URL want
