@@ -21,11 +21,20 @@ func (r *Repo) MarkPartial(c object.Checksum, byFsck bool) error {
 	if err := os.MkdirAll(filepath.Join(r.path, "state"), 0o755); err != nil {
 		return err
 	}
-	data := []byte{}
-	if byFsck {
-		data = []byte("f")
+	if !byFsck {
+		// An empty marker is created, not replaced, and not synced, as
+		// libostree's pull does: it only has to exist, and the syncs
+		// cost two journal commits at the start of every pull.
+		f, err := os.OpenFile(r.partialPath(c), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+		if errors.Is(err, fs.ErrExist) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("mark commit %s partial: %w", c, err)
+		}
+		return f.Close()
 	}
-	return fsx.WriteFileAtomic(r.partialPath(c), data, 0o644, r.fsync)
+	return fsx.WriteFileAtomic(r.partialPath(c), []byte("f"), 0o644, r.fsync)
 }
 
 // ClearPartial removes the commitpartial marker of c.
