@@ -282,6 +282,7 @@ func (p *puller) run(ctx context.Context, want []wanted) error {
 				if err := p.importContent(gctx, c); err != nil {
 					return err
 				}
+				p.unclaim(object.Name{Checksum: c, Type: object.TypeFile})
 				p.opts.Progress.contentFetched()
 			}
 		})
@@ -369,6 +370,15 @@ func (p *puller) claim(n object.Name) bool {
 	}
 	p.claimed[n] = true
 	return true
+}
+
+// unclaim forgets content object n once it is stored or staged, where
+// HasObject finds it: the claims held at any time are then those of the
+// queued objects, not of every file of the tree.
+func (p *puller) unclaim(n object.Name) {
+	p.mu.Lock()
+	delete(p.claimed, n)
+	p.mu.Unlock()
 }
 
 // spawnMeta runs fn in the background when a metadata slot is free, and

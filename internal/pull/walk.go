@@ -298,10 +298,13 @@ func (p *puller) scanDirTree(ctx context.Context, c object.Checksum, path string
 		if err != nil {
 			return err
 		}
-		if !has {
-			p.opts.Progress.contentRequested()
-			p.content.push(f.Checksum)
+		if has {
+			// Stored or staged: the file system remembers it.
+			p.unclaim(fn)
+			continue
 		}
+		p.opts.Progress.contentRequested()
+		p.content.push(f.Checksum)
 	}
 	for _, d := range dt.Dirs {
 		if !p.matchesSubpath(path, d.Name, true) {

@@ -6,24 +6,41 @@ import (
 	"github.com/gostree/gostree/internal/object"
 )
 
-// workQueue is an unbounded FIFO of content objects to import: scanning
-// trees pushes without ever blocking, workers pop.
+// workQueue is a FIFO of content objects to import: scanning trees
+// pushes, workers pop. It holds at most queueLimit objects, so that what
+// a pull keeps in memory for the objects it has found but not imported
+// yet does not grow with the size of the tree; that is still thousands
+// of objects ahead of the workers, which hides the latency of metadata
+// fetches.
 type workQueue struct {
-	mu     sync.Mutex
-	cond   *sync.Cond
-	items  []object.Checksum
-	closed bool
+	mu      sync.Mutex
+	cond    *sync.Cond // items or closed
+	notFull *sync.Cond
+	items   []object.Checksum
+	closed  bool
 }
+
+const queueLimit = 16384
 
 func newWorkQueue() *workQueue {
 	q := &workQueue{}
 	q.cond = sync.NewCond(&q.mu)
+	q.notFull = sync.NewCond(&q.mu)
 	return q
 }
 
+// push queues c, waiting while the queue is full.
 func (q *workQueue) push(c object.Checksum) {
 	q.mu.Lock()
+	for len(q.items) >= queueLimit && !q.closed {
+		q.notFull.Wait()
+	}
 	if !q.closed {
+		if len(q.items) == cap(q.items) && len(q.items) > 0 {
+			// Move the items to the front instead of growing: pops
+			// slice them off the front.
+			q.items = append(make([]object.Checksum, 0, max(2*len(q.items), 64)), q.items...)
+		}
 		q.items = append(q.items, c)
 		q.cond.Signal()
 	}
@@ -42,8 +59,10 @@ func (q *workQueue) pop() (object.Checksum, bool) {
 		return object.Checksum{}, false
 	}
 	c := q.items[0]
-	q.items[0] = object.Checksum{}
 	q.items = q.items[1:]
+	if len(q.items) < queueLimit {
+		q.notFull.Signal()
+	}
 	return c, true
 }
 
@@ -52,6 +71,7 @@ func (q *workQueue) close() {
 	q.mu.Lock()
 	q.closed = true
 	q.cond.Broadcast()
+	q.notFull.Broadcast()
 	q.mu.Unlock()
 }
 
@@ -61,5 +81,6 @@ func (q *workQueue) abort() {
 	q.closed = true
 	q.items = nil
 	q.cond.Broadcast()
+	q.notFull.Broadcast()
 	q.mu.Unlock()
 }
