@@ -26,7 +26,7 @@ type wnode struct {
 	digest     *[32]byte
 	xattrs     []wxattr
 	xbuf       [2]wxattr // xattrs' first storage: an external file has two
-	budget     int // libcomposefs's running xattr size accounting
+	budget     int       // libcomposefs's running xattr size accounting
 	link       *wnode
 	linkSource *Node // unresolved LinkTo while cloning
 	children   []*wnode

@@ -35,7 +35,7 @@ type Repo struct {
 	composefsWanted   Tristate
 	verityWanted      Tristate
 	verityUnsupported atomic.Bool
-	objFD *dirFD // objects/, for lookups relative to it (dirfd.go)
+	objFD             *dirFD // objects/, for lookups relative to it (dirfd.go)
 	// noTmpfile remembers a filesystem without O_TMPFILE (txn_stage.go).
 	noTmpfile atomic.Bool
 
