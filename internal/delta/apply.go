@@ -257,15 +257,16 @@ func (e *executor) openSpliceAndClose() error {
 	default:
 		return fmt.Errorf("opcode %s: object %s has mode 0%o: %w", op, t.Checksum, h.Mode, errdefs.ErrCorrupt)
 	}
-	if err := e.writeFile(op, h, size, payload, t.Checksum); err != nil {
+	if err := e.writeFile(op, h, size, payload, t.Checksum, true); err != nil {
 		return err
 	}
 	return e.finish()
 }
 
 // writeFile writes content object c, in another goroutine when the
-// executor has them (its data must not depend on the read source).
-func (e *executor) writeFile(op string, h *object.FileHeader, size uint64, payload io.Reader, c object.Checksum) error {
+// executor has them and mayDefer is set: the payload must not read from
+// the read source, which the next operations close or move.
+func (e *executor) writeFile(op string, h *object.FileHeader, size uint64, payload io.Reader, c object.Checksum, mayDefer bool) error {
 	write := func() error {
 		if _, err := e.txn.WriteFile(e.ctx, h, int64(size), payload, &c); err != nil {
 			if errors.Is(err, errPatch) {
@@ -275,7 +276,7 @@ func (e *executor) writeFile(op string, h *object.FileHeader, size uint64, paylo
 		}
 		return nil
 	}
-	if e.async == nil {
+	if e.async == nil || !mayDefer {
 		return write()
 	}
 	e.async.Go(write)
@@ -491,18 +492,8 @@ func (e *executor) close() error {
 		if e.written != e.size {
 			return fmt.Errorf("opcode %s: object %s got %d of its %d bytes: %w", op, e.cur.Checksum, e.written, e.size, errdefs.ErrCorrupt)
 		}
-		payload := io.MultiReader(e.pieces...)
-		if len(e.files) > 0 || e.src != nil {
-			// Pieces read from the read source, which the next
-			// operations close or move.
-			async := e.async
-			e.async = nil
-			err := e.writeFile(op, e.header, e.size, payload, e.cur.Checksum)
-			e.async = async
-			if err != nil {
-				return err
-			}
-		} else if err := e.writeFile(op, e.header, e.size, payload, e.cur.Checksum); err != nil {
+		fromPayload := len(e.files) == 0 && e.src == nil
+		if err := e.writeFile(op, e.header, e.size, io.MultiReader(e.pieces...), e.cur.Checksum, fromPayload); err != nil {
 			return err
 		}
 	}

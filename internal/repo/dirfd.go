@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/gostree/gostree/internal/object"
 	"golang.org/x/sys/unix"
 )
 
@@ -34,10 +35,18 @@ func (d *dirFD) get(path string) int {
 	return d.fd
 }
 
-// objectsAt returns a descriptor of the objects directory and the path
-// of object rel relative to it (the absolute path when there is no
+// close closes the descriptor if it was opened.
+func (d *dirFD) close() {
+	if d.open {
+		unix.Close(d.fd)
+	}
+}
+
+// objectAt returns a descriptor of the objects directory and the path of
+// object c.t relative to it (the absolute path when there is no
 // descriptor).
-func (r *Repo) objectsAt(rel string) (int, string) {
+func (r *Repo) objectAt(c object.Checksum, t object.Type) (int, string) {
+	rel := object.LoosePath(c, t, r.mode.IsArchive())
 	fd := r.objFD.get(r.path + "/objects")
 	if fd < 0 {
 		return unix.AT_FDCWD, r.path + "/objects/" + rel
@@ -48,9 +57,5 @@ func (r *Repo) objectsAt(rel string) (int, string) {
 // closeDirFDOnCleanup closes the repo's objects descriptor once the repo
 // is unreachable.
 func closeDirFDOnCleanup(r *Repo) {
-	runtime.AddCleanup(r, func(d *dirFD) {
-		if d.open {
-			unix.Close(d.fd)
-		}
-	}, r.objFD)
+	runtime.AddCleanup(r, (*dirFD).close, r.objFD)
 }

@@ -30,7 +30,7 @@ func (r *Repo) ObjectPath(c object.Checksum, t object.Type) string {
 func (r *Repo) FindObject(c object.Checksum, t object.Type) (*Repo, error) {
 	var st unix.Stat_t
 	for x := r; x != nil; x = x.parent {
-		dir, rel := x.objectsAt(object.LoosePath(c, t, x.mode.IsArchive()))
+		dir, rel := x.objectAt(c, t)
 		err := unix.Fstatat(dir, rel, &st, unix.AT_SYMLINK_NOFOLLOW)
 		if err == nil {
 			return x, nil
@@ -61,7 +61,7 @@ func (r *Repo) LoadMetadata(ctx context.Context, c object.Checksum, t object.Typ
 	// Opened straight away, relative to objects/, without a stat first:
 	// walks read thousands of dirtrees.
 	for x := r; x != nil; x = x.parent {
-		dir, rel := x.objectsAt(object.LoosePath(c, t, x.mode.IsArchive()))
+		dir, rel := x.objectAt(c, t)
 		fd, err := unix.Openat(dir, rel, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err == unix.ENOENT {
 			continue
@@ -85,33 +85,34 @@ func readMetadataFile(p string, c object.Checksum, t object.Type) ([]byte, error
 	return readMetadataFD(fd, c, t)
 }
 
-// readMetadataFD reads a whole metadata object from fd, sized by fstat.
+// readMetadataFD reads a whole metadata object from fd into a buffer
+// sized by fstat (one byte more, so that the final read sees the end).
 func readMetadataFD(fd int, c object.Checksum, t object.Type) ([]byte, error) {
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		return nil, fmt.Errorf("load %s.%s: %w", c, t, err)
 	}
-	if st.Size > maxMetadataSize {
-		return nil, fmt.Errorf("metadata object %s.%s is larger than %d bytes: %w", c, t, maxMetadataSize, errdefs.ErrCorrupt)
-	}
-	// One byte more than the size finds a file that grew meanwhile.
-	b := make([]byte, st.Size+1)
-	n, err := io.ReadFull(rawFile{fd}, b)
-	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		return nil, fmt.Errorf("load %s.%s: %w", c, t, err)
-	}
-	if n > int(st.Size) {
-		rest, err := io.ReadAll(io.LimitReader(rawFile{fd}, maxMetadataSize))
+	// Not bytes.Buffer.ReadFrom: it grows the buffer before the read that
+	// finds the end.
+	b := make([]byte, 0, min(st.Size, maxMetadataSize)+1)
+	r := io.LimitReader(rawFile{fd}, maxMetadataSize+1)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // the file grew since fstat
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			break
+		}
 		if err != nil {
 			return nil, fmt.Errorf("load %s.%s: %w", c, t, err)
 		}
-		b = append(b[:n], rest...)
-		if len(b) > maxMetadataSize {
-			return nil, fmt.Errorf("metadata object %s.%s is larger than %d bytes: %w", c, t, maxMetadataSize, errdefs.ErrCorrupt)
-		}
-		return b, nil
 	}
-	return b[:n], nil
+	if len(b) > maxMetadataSize {
+		return nil, fmt.Errorf("metadata object %s.%s is larger than %d bytes: %w", c, t, maxMetadataSize, errdefs.ErrCorrupt)
+	}
+	return b, nil
 }
 
 // LoadCommit reads and parses a commit.

@@ -208,7 +208,7 @@ func (t *Txn) Commit(ctx context.Context) error {
 			return err
 		}
 		from, fromRel := t.stagedAt(name)
-		to, toRel := t.r.objectsAt(object.LoosePath(name.Checksum, name.Type, t.r.mode.IsArchive()))
+		to, toRel := t.r.objectAt(name.Checksum, name.Type)
 		// Not os.Rename, which stats dst first to refuse replacing a
 		// directory: one more system call per object.
 		if err := unix.Renameat(from, fromRel, to, toRel); err != nil {

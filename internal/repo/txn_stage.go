@@ -61,8 +61,7 @@ func (f tmpFile) discard() {
 
 // stagedPath is where object n waits in the staging directory.
 func (t *Txn) stagedPath(n object.Name) string {
-	h := n.Checksum.String()
-	return t.dir + "/" + h[:2] + "/" + h[2:] + "." + n.Type.String()
+	return t.dir + "/" + object.LoosePath(n.Checksum, n.Type, false)
 }
 
 // stagedAt returns a descriptor of the staging directory and object n's
@@ -77,8 +76,8 @@ func (t *Txn) stagedAt(n object.Name) (int, string) {
 
 // closeStageFD drops the staging directory's descriptor.
 func (t *Txn) closeStageFD() {
-	if t.stageFD != nil && t.stageFD.open {
-		unix.Close(t.stageFD.fd)
+	if t.stageFD != nil {
+		t.stageFD.close()
 	}
 	t.stageFD = &dirFD{}
 }
